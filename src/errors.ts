@@ -1,0 +1,46 @@
+/**
+ * What an error or warning from trystero-yjs is about. Every field that is known is filled, so
+ * that a log line is enough to tell which peer sent what.
+ */
+export interface TrysteroYjsErrorDetails {
+  /** Trystero peer id of the remote peer involved, if any. */
+  peerId?: string
+  /** Message type, e.g. `sync-step2`, `awareness`, `hello`, `frame`, `unknown(7)`. */
+  messageType?: string
+  /** Byte length of the offending Trystero message. */
+  byteLength?: number
+  /** Document name (see PROTOCOL.md §3.1) of the provider that reports it. */
+  docName?: string
+  /** The underlying exception. */
+  cause?: unknown
+}
+
+/**
+ * The error type of every `error` and `warning` event and of every exception trystero-yjs throws.
+ * Its message already names the peer, message type and byte length; the same facts are fields.
+ */
+export class TrysteroYjsError extends Error {
+  readonly peerId: string | undefined
+  readonly messageType: string | undefined
+  readonly byteLength: number | undefined
+  readonly docName: string | undefined
+
+  constructor (summary: string, details: TrysteroYjsErrorDetails = {}) {
+    super(describe(summary, details), details.cause === undefined ? undefined : { cause: details.cause })
+    this.name = 'TrysteroYjsError'
+    this.peerId = details.peerId
+    this.messageType = details.messageType
+    this.byteLength = details.byteLength
+    this.docName = details.docName
+  }
+}
+
+const describe = (summary: string, d: TrysteroYjsErrorDetails): string => {
+  const facts: string[] = []
+  if (d.docName !== undefined) facts.push(`doc ${JSON.stringify(d.docName)}`)
+  if (d.peerId !== undefined) facts.push(`peer ${d.peerId}`)
+  if (d.messageType !== undefined) facts.push(`message ${d.messageType}`)
+  if (d.byteLength !== undefined) facts.push(`${d.byteLength} bytes`)
+  if (d.cause !== undefined) facts.push(`cause: ${d.cause instanceof Error ? d.cause.message : String(d.cause)}`)
+  return facts.length === 0 ? `trystero-yjs: ${summary}` : `trystero-yjs: ${summary} (${facts.join(', ')})`
+}

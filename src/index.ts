@@ -1,0 +1,6 @@
+export { TrysteroProvider, defaultAppId } from './trystero-provider.js'
+export type { ProviderOwnOptions, ProviderStatus, TrysteroProviderEvents, TrysteroProviderOptions } from './trystero-provider.js'
+export { TrysteroYjsError } from './errors.js'
+export type { TrysteroYjsErrorDetails } from './errors.js'
+export { docChannelKey } from './channel-key.js'
+export type { JoinRoom, JoinRoomCallbacks, PeerTarget, TrysteroAction, TrysteroConfig, TrysteroRoom } from './room-types.js'

@@ -1,0 +1,96 @@
+/**
+ * Trystero gives a room one handler per event (`room.onPeerJoin = fn`): a provider that assigned
+ * its own would silently unplug the app's, and the app's next assignment would unplug the
+ * provider. The tap takes the slot once per room object and shares it: the app keeps reading and
+ * assigning `room.onPeerJoin` / `room.onPeerLeave` exactly as before (including Trystero's replay
+ * of connected peers to a newly assigned join handler), and trystero-yjs listens beside it.
+ *
+ * It also wraps `room.leave()`, because Trystero's leave does not fire `onPeerLeave`.
+ */
+import type { TrysteroRoom } from './room-types.js'
+
+export interface RoomEventListener {
+  peerJoined: (peerId: string) => void
+  peerLeft: (peerId: string) => void
+  /** The room is being left (by the app or by us): every peer is gone. */
+  roomLeft: () => void
+}
+
+export interface PeerEventTap {
+  /** Our single listener; `null` to stop listening. The app's handlers are not affected. */
+  listen: (listener: RoomEventListener | null) => void
+}
+
+const taps = new WeakMap<TrysteroRoom, PeerEventTap>()
+
+/** Installs the tap on first use; later calls return the same one. */
+export const tapPeerEvents = (room: TrysteroRoom, onInternalError: (error: unknown) => void): PeerEventTap => {
+  const existing = taps.get(room)
+  if (existing) return existing
+  const tap = installTap(room, onInternalError)
+  taps.set(room, tap)
+  return tap
+}
+
+const installTap = (room: TrysteroRoom, onInternalError: (error: unknown) => void): PeerEventTap => {
+  let listener: RoomEventListener | null = null
+  let appJoin = room.onPeerJoin
+  let appLeave = room.onPeerLeave
+  let installing = true
+  // Our listener runs first and may not break the app's: its exceptions are reported, not thrown.
+  const internal = (f: (l: RoomEventListener) => void): void => {
+    if (listener === null) return
+    try {
+      f(listener)
+    } catch (error) {
+      onInternalError(error)
+    }
+  }
+
+  // Trystero replays connected peers to the handler being assigned; the app saw them already.
+  room.onPeerJoin = (peerId) => {
+    if (installing) return
+    internal(l => l.peerJoined(peerId))
+    appJoin?.(peerId)
+  }
+  room.onPeerLeave = (peerId) => {
+    internal(l => l.peerLeft(peerId))
+    appLeave?.(peerId)
+  }
+  installing = false
+
+  const leave = room.leave
+  const redefine = (): void => {
+    Object.defineProperty(room, 'onPeerJoin', {
+      configurable: true,
+      enumerable: true,
+      get: () => appJoin,
+      set: (handler: ((peerId: string) => void) | null) => {
+        appJoin = handler
+        if (handler) for (const peerId of Object.keys(room.getPeers())) handler(peerId)
+      }
+    })
+    Object.defineProperty(room, 'onPeerLeave', {
+      configurable: true,
+      enumerable: true,
+      get: () => appLeave,
+      set: (handler: ((peerId: string) => void) | null) => { appLeave = handler }
+    })
+    Object.defineProperty(room, 'leave', {
+      configurable: true,
+      enumerable: true,
+      writable: true,
+      value: async () => {
+        internal(l => l.roomLeft())
+        await leave.call(room)
+      }
+    })
+  }
+  try {
+    redefine()
+  } catch (error) {
+    // A frozen room: we stay chained in front of the app's handlers as they were when we came.
+    onInternalError(error)
+  }
+  return { listen: (l) => { listener = l } }
+}

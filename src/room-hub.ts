@@ -1,0 +1,296 @@
+/**
+ * One hub per Trystero room object: it runs the room channel of PROTOCOL.md §2 (which peer has
+ * which channel open) for every channel opened on the room in this process — a provider per
+ * document, or the LWW teaching types — so that several of them share one room, and so that a
+ * peer that has the room but not the document is neither sent its traffic nor waited for.
+ */
+import { TrysteroYjsError } from './errors.js'
+import { tapPeerEvents, type PeerEventTap, type RoomEventListener } from './peer-event-tap.js'
+import {
+  decodeRoomMessage,
+  encodeRoomMessage,
+  protocolVersion,
+  roomChannelName,
+  roomMessageTypeName,
+  type RoomMessage
+} from './protocol/room-messages.js'
+import type { TrysteroAction, TrysteroRoom } from './room-types.js'
+
+/** What a channel's owner (a provider) hears from the hub. */
+export interface ChannelMember {
+  /** `peerId` has this channel open (announced in HELLO or OPEN). */
+  peerOpened: (peerId: string) => void
+  /** `peerId` closed this channel or left the room. */
+  peerClosed: (peerId: string) => void
+  /** The number of peers whose channel list is not known yet changed. */
+  pendingChanged: () => void
+  /** A Trystero message arrived on this channel's action (not validated). */
+  message: (data: unknown, peerId: string) => void
+  /** The room was left under us (`room.leave()`); the handle is dead. */
+  roomLeft: () => void
+  report: (kind: 'error' | 'warning', error: TrysteroYjsError) => void
+}
+
+/** A member's connection to the hub. */
+export interface ChannelHandle {
+  readonly key: string
+  readonly room: TrysteroRoom
+  /** Peers that announced this channel open so far; later ones arrive as `peerOpened`. */
+  openPeers: () => string[]
+  /** Peers in the room whose HELLO has not arrived yet: they may have this channel open. */
+  pendingPeerCount: () => number
+  /** Sends to the given peers; errors are reported to the member. No-op for no targets. */
+  send: (data: Uint8Array, targets: readonly string[]) => void
+  /** Announces CLOSE and stops delivery. The room itself is not left here. */
+  detach: () => void
+}
+
+export interface RoomHubOptions {
+  /** How long a connected peer may stay silent before we assume it has no channel open. */
+  peerHelloTimeout: number
+}
+
+interface RemotePeer {
+  /** `null` until the peer's HELLO arrives. */
+  channels: Set<string> | null
+  helloTimer: ReturnType<typeof setTimeout> | null
+}
+
+const hubs = new WeakMap<TrysteroRoom, RoomHub>()
+
+/** Messages that arrive for a channel nobody here has open are dropped, not left to Trystero,
+ * which would buffer them without limit while `onMessage` is `null`. */
+const dropMessage = (): void => {}
+
+export class RoomHub implements RoomEventListener {
+  /** The room's hub, created on first use. */
+  static for (room: TrysteroRoom, options: RoomHubOptions): RoomHub {
+    let hub = hubs.get(room)
+    if (!hub) {
+      hub = new RoomHub(room, options)
+      hubs.set(room, hub)
+    }
+    return hub
+  }
+
+  private readonly peers = new Map<string, RemotePeer>()
+  private readonly members = new Map<string, { member: ChannelMember, action: TrysteroAction }>()
+  private readonly control: TrysteroAction
+  private readonly tap: PeerEventTap
+  private started = false
+
+  private constructor (readonly room: TrysteroRoom, private readonly options: RoomHubOptions) {
+    this.tap = tapPeerEvents(room, (error) => this.reportAll('error', new TrysteroYjsError('room event handler failed', { cause: error })))
+    this.control = room.makeAction(roomChannelName)
+  }
+
+  /**
+   * Opens channel `key` for `member`. Peers already known to have it open are not reported as
+   * `peerOpened`: read them from `handle.openPeers()`, once the caller holds the handle.
+   */
+  attach (key: string, member: ChannelMember): ChannelHandle {
+    if (this.members.has(key)) {
+      throw new TrysteroYjsError(`channel ${key} is already open on this room: one provider per document and room`)
+    }
+    const action = this.room.makeAction(key)
+    action.onMessage = (data, context) => member.message(data, context.peerId)
+    this.members.set(key, { member, action })
+    if (this.started) {
+      this.broadcast({ type: 'open', channel: key })
+    } else {
+      this.start()
+    }
+    const handle: ChannelHandle = {
+      key,
+      room: this.room,
+      openPeers: () => [...this.peers].filter(([, peer]) => peer.channels?.has(key) === true).map(([peerId]) => peerId),
+      pendingPeerCount: () => this.pendingPeerCount(),
+      send: (data, targets) => {
+        if (targets.length === 0 || this.members.get(key)?.member !== member) return
+        action.send(data, { target: [...targets] }).catch((error: unknown) => {
+          member.report('error', new TrysteroYjsError('send failed', { peerId: targets.join(','), byteLength: data.byteLength, cause: error }))
+        })
+      },
+      detach: () => this.detach(key, member)
+    }
+    return handle
+  }
+
+  private start (): void {
+    this.started = true
+    this.control.onMessage = (data, context) => this.receive(data, context.peerId)
+    this.tap.listen(this)
+    // These peers connected before we spoke: they sent their HELLO to nobody, so ask for it.
+    for (const peerId of Object.keys(this.room.getPeers())) this.addPeer(peerId, true)
+  }
+
+  private detach (key: string, member: ChannelMember): void {
+    const entry = this.members.get(key)
+    if (entry?.member !== member) return
+    this.members.delete(key)
+    entry.action.onMessage = dropMessage
+    this.broadcast({ type: 'close', channel: key })
+    if (this.members.size === 0) this.dispose()
+  }
+
+  private dispose (): void {
+    this.tap.listen(null)
+    this.control.onMessage = dropMessage
+    for (const peer of this.peers.values()) clearHelloTimer(peer)
+    this.peers.clear()
+    this.started = false
+    if (hubs.get(this.room) === this) hubs.delete(this.room)
+  }
+
+  // --- room events (from the tap) ---
+
+  peerJoined (peerId: string): void {
+    // Trystero replaces a reconnected peer without a leave event: start over with it.
+    if (this.peers.has(peerId)) this.removePeer(peerId)
+    this.addPeer(peerId, false)
+  }
+
+  peerLeft (peerId: string): void {
+    this.removePeer(peerId)
+  }
+
+  roomLeft (): void {
+    const members = [...this.members.values()]
+    for (const peerId of [...this.peers.keys()]) this.removePeer(peerId)
+    this.members.clear()
+    this.dispose()
+    for (const { member, action } of members) {
+      action.onMessage = dropMessage
+      member.roomLeft()
+    }
+  }
+
+  // --- peers ---
+
+  private addPeer (peerId: string, replyRequested: boolean): void {
+    const peer: RemotePeer = { channels: null, helloTimer: null }
+    peer.helloTimer = setTimeout(() => this.helloTimedOut(peerId, peer), this.options.peerHelloTimeout)
+    this.peers.set(peerId, peer)
+    this.sendHello(peerId, replyRequested)
+    this.notifyPending()
+  }
+
+  private removePeer (peerId: string): void {
+    const peer = this.peers.get(peerId)
+    if (!peer) return
+    this.peers.delete(peerId)
+    clearHelloTimer(peer)
+    if (peer.channels === null) {
+      this.notifyPending()
+      return
+    }
+    for (const key of peer.channels) this.members.get(key)?.member.peerClosed(peerId)
+  }
+
+  private helloTimedOut (peerId: string, peer: RemotePeer): void {
+    if (this.peers.get(peerId) !== peer || peer.channels !== null) return
+    peer.helloTimer = null
+    peer.channels = new Set()
+    this.reportAll('warning', new TrysteroYjsError(
+      `peer sent no HELLO within ${this.options.peerHelloTimeout} ms; treating it as having no document open`,
+      { peerId, messageType: 'hello' }))
+    this.notifyPending()
+  }
+
+  private pendingPeerCount (): number {
+    let pending = 0
+    for (const peer of this.peers.values()) if (peer.channels === null) pending++
+    return pending
+  }
+
+  private notifyPending (): void {
+    for (const { member } of this.members.values()) member.pendingChanged()
+  }
+
+  // --- room channel messages ---
+
+  private receive (data: unknown, peerId: string): void {
+    if (!(data instanceof Uint8Array)) {
+      this.reportAll('warning', new TrysteroYjsError('non-binary room message ignored', { peerId, messageType: typeof data }))
+      return
+    }
+    let message: RoomMessage | null
+    try {
+      message = decodeRoomMessage(data)
+    } catch (error) {
+      this.reportAll('warning', new TrysteroYjsError('malformed room message ignored', {
+        peerId, messageType: roomMessageTypeName(data), byteLength: data.byteLength, cause: error
+      }))
+      return
+    }
+    if (message === null) {
+      this.reportAll('warning', new TrysteroYjsError('unknown room message ignored', {
+        peerId, messageType: roomMessageTypeName(data), byteLength: data.byteLength
+      }))
+      return
+    }
+    let peer = this.peers.get(peerId)
+    if (!peer) {
+      // A message can only come from a connected peer; we just have not seen its join yet.
+      this.addPeer(peerId, false)
+      peer = this.peers.get(peerId)!
+    }
+    switch (message.type) {
+      case 'hello': {
+        if (message.version !== protocolVersion) {
+          this.reportAll('warning', new TrysteroYjsError(
+            `peer speaks trystero-yjs protocol ${message.version}, this is ${protocolVersion}: ignoring it`,
+            { peerId, messageType: 'hello', byteLength: data.byteLength }))
+          this.setChannels(peerId, peer, new Set())
+          return
+        }
+        this.setChannels(peerId, peer, new Set(message.channels))
+        if (message.replyRequested) this.sendHello(peerId, false)
+        return
+      }
+      case 'open':
+        this.setChannels(peerId, peer, new Set([...(peer.channels ?? []), message.channel]))
+        return
+      case 'close': {
+        const channels = new Set(peer.channels ?? [])
+        channels.delete(message.channel)
+        this.setChannels(peerId, peer, channels)
+      }
+    }
+  }
+
+  private setChannels (peerId: string, peer: RemotePeer, channels: Set<string>): void {
+    const before = peer.channels
+    peer.channels = channels
+    clearHelloTimer(peer)
+    for (const key of before ?? []) if (!channels.has(key)) this.members.get(key)?.member.peerClosed(peerId)
+    for (const key of channels) if (!before?.has(key)) this.members.get(key)?.member.peerOpened(peerId)
+    if (before === null) this.notifyPending()
+  }
+
+  private sendHello (peerId: string, replyRequested: boolean): void {
+    this.sendControl({ type: 'hello', version: protocolVersion, replyRequested, channels: [...this.members.keys()] }, peerId)
+  }
+
+  private broadcast (message: RoomMessage): void {
+    if (this.peers.size > 0) this.sendControl(message, [...this.peers.keys()])
+  }
+
+  private sendControl (message: RoomMessage, target: string | string[]): void {
+    const bytes = encodeRoomMessage(message)
+    this.control.send(bytes, { target }).catch((error: unknown) => {
+      this.reportAll('error', new TrysteroYjsError('room message not sent', {
+        peerId: String(target), messageType: message.type, byteLength: bytes.byteLength, cause: error
+      }))
+    })
+  }
+
+  private reportAll (kind: 'error' | 'warning', error: TrysteroYjsError): void {
+    for (const { member } of this.members.values()) member.report(kind, error)
+  }
+}
+
+const clearHelloTimer = (peer: RemotePeer): void => {
+  if (peer.helloTimer !== null) clearTimeout(peer.helloTimer)
+  peer.helloTimer = null
+}

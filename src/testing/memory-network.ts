@@ -1,0 +1,390 @@
+/**
+ * An in-memory stand-in for a Trystero strategy: rooms with Trystero 0.25's interface
+ * (`makeAction`, `onPeerJoin`/`onPeerLeave` properties, `getPeers`, `leave`, `ping`), connected
+ * through a simulated network with a virtual clock and seeded faults — latency, loss, duplication,
+ * reordering and partitions. Runs are deterministic for a given seed and sequence of calls.
+ *
+ * It is for fast tests of protocol logic and for teaching scenarios. It proves nothing about
+ * WebRTC: trystero-yjs's own test suite also runs every behaviour over real data channels.
+ */
+import * as prng from 'lib0/prng'
+import { TrysteroYjsError } from '../errors.js'
+import type { JoinRoom, PeerTarget, TrysteroAction, TrysteroConfig, TrysteroRoom } from '../room-types.js'
+
+export interface MemoryNetworkFaults {
+  /** Virtual milliseconds from send to delivery: a number, or `[min, max]` drawn per message. Default 1. */
+  latency?: number | readonly [number, number]
+  /** Probability that a message is lost. Default 0. */
+  loss?: number
+  /** Probability that a message is delivered twice. Default 0. */
+  duplicate?: number
+  /** Let a message overtake earlier ones on the same link (Trystero's channels are ordered). Default false. */
+  reorder?: boolean
+}
+
+export interface MemoryNetworkOptions extends MemoryNetworkFaults {
+  /** Seed of the fault generator. Default 1. */
+  seed?: number
+}
+
+/** Counts of what crossed the network, payload bytes only (Trystero adds 103 bytes per message). */
+export interface MemoryNetworkStats {
+  messages: number
+  bytes: number
+  dropped: number
+  duplicated: number
+  byAction: Record<string, { messages: number, bytes: number }>
+}
+
+/** One simulated Trystero module instance: its `selfId` and its strategy's `joinRoom`. */
+export interface MemoryPeer {
+  readonly selfId: string
+  readonly joinRoom: JoinRoom<TrysteroConfig>
+}
+
+interface ScheduledEvent {
+  time: number
+  seq: number
+  run: () => void
+}
+
+const maxActionNameBytes = 32
+
+const yieldToEventLoop: () => Promise<void> = typeof setImmediate === 'function'
+  ? () => new Promise((resolve) => setImmediate(resolve))
+  : () => new Promise((resolve) => setTimeout(resolve, 0))
+
+export class MemoryNetwork {
+  private faults: Required<MemoryNetworkFaults>
+  private readonly random: prng.PRNG
+  private readonly queue: ScheduledEvent[] = []
+  private seq = 0
+  private virtualNow = 0
+  private pumping = false
+  private idleWaiters: Array<() => void> = []
+  private peerCount = 0
+  /** Joined rooms by `appId \0 roomId`. */
+  private readonly rooms = new Map<string, Set<MemoryRoom>>()
+  /** Partition group of each peer id; peers not listed share group 0. */
+  private groups = new Map<string, number>()
+  /** Last scheduled delivery per directed link, to keep links FIFO. */
+  private readonly linkClock = new Map<string, number>()
+
+  readonly stats: MemoryNetworkStats = { messages: 0, bytes: 0, dropped: 0, duplicated: 0, byAction: {} }
+  /** Exceptions thrown by `onMessage` handlers (Trystero logs and swallows them). */
+  readonly handlerErrors: unknown[] = []
+
+  constructor (options: MemoryNetworkOptions = {}) {
+    this.random = prng.create(options.seed ?? 1)
+    this.faults = { latency: 1, loss: 0, duplicate: 0, reorder: false }
+    this.setFaults(options)
+  }
+
+  /** Virtual time in milliseconds. */
+  get now (): number {
+    return this.virtualNow
+  }
+
+  setFaults (faults: MemoryNetworkFaults): void {
+    const { latency, loss, duplicate, reorder } = { ...this.faults, ...faults }
+    this.faults = { latency, loss, duplicate, reorder }
+  }
+
+  /** A new simulated peer (a fresh Trystero module instance, with its own `selfId`). */
+  createPeer (selfId = `peer-${++this.peerCount}`): MemoryPeer {
+    const joined = new Map<string, MemoryRoom>()
+    const joinRoom: JoinRoom<TrysteroConfig> = (config, roomId) => {
+      if (!config?.appId) throw new TrysteroYjsError('memory network: config.appId is required')
+      if (!roomId) throw new TrysteroYjsError('memory network: roomId is required')
+      const key = `${config.appId}\u0000${roomId}`
+      const existing = joined.get(key)
+      if (existing) return existing
+      const room = new MemoryRoom(this, selfId, key, () => joined.delete(key))
+      joined.set(key, room)
+      this.enter(room)
+      return room
+    }
+    return { selfId, joinRoom }
+  }
+
+  /** Splits peers into groups that cannot reach each other; unlisted peers form one more group. */
+  partition (...groups: string[][]): void {
+    this.groups = new Map()
+    groups.forEach((members, i) => members.forEach((id) => this.groups.set(id, i + 1)))
+    this.reconcileLinks()
+  }
+
+  /** Ends every partition. */
+  heal (): void {
+    this.groups = new Map()
+    this.reconcileLinks()
+  }
+
+  /** Resolves once no message or connection event is left to deliver. */
+  async settle (): Promise<void> {
+    await yieldToEventLoop()
+    if (this.queue.length === 0 && !this.pumping) return
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  // --- used by MemoryRoom ---
+
+  /** @internal */
+  schedule (delay: number, run: () => void): void {
+    this.queue.push({ time: this.virtualNow + delay, seq: this.seq++, run })
+    this.queue.sort((a, b) => a.time - b.time || a.seq - b.seq)
+    if (!this.pumping) {
+      this.pumping = true
+      void this.pump()
+    }
+  }
+
+  /** @internal */
+  sampleLatency (): number {
+    const { latency } = this.faults
+    if (typeof latency === 'number') return latency
+    return latency[0] + prng.real53(this.random) * (latency[1] - latency[0])
+  }
+
+  /** @internal */
+  transmit (from: MemoryRoom, to: MemoryRoom, action: string, payload: unknown, byteLength: number): void {
+    this.stats.messages++
+    this.stats.bytes += byteLength
+    const counts = this.stats.byAction[action] ??= { messages: 0, bytes: 0 }
+    counts.messages++
+    counts.bytes += byteLength
+    if (this.faults.loss > 0 && prng.real53(this.random) < this.faults.loss) {
+      this.stats.dropped++
+      return
+    }
+    const copies = this.faults.duplicate > 0 && prng.real53(this.random) < this.faults.duplicate ? 2 : 1
+    if (copies === 2) this.stats.duplicated++
+    for (let i = 0; i < copies; i++) {
+      const link = `${from.selfId}\u0000${to.selfId}`
+      let time = this.virtualNow + this.sampleLatency()
+      if (!this.faults.reorder) time = Math.max(time, this.linkClock.get(link) ?? 0)
+      this.linkClock.set(link, time)
+      this.schedule(time - this.virtualNow, () => {
+        if (from.isConnectedTo(to.selfId) && to.isConnectedTo(from.selfId)) to.deliver(from.selfId, action, clonePayload(payload))
+      })
+    }
+  }
+
+  /** @internal */
+  reachable (a: string, b: string): boolean {
+    return (this.groups.get(a) ?? 0) === (this.groups.get(b) ?? 0)
+  }
+
+  /** @internal */
+  leave (room: MemoryRoom): void {
+    this.rooms.get(room.key)?.delete(room)
+    for (const peerId of room.connectedPeerIds()) {
+      const other = this.roomOf(room.key, peerId)
+      room.dropPeer(peerId, false)
+      if (other) this.schedule(this.sampleLatency(), () => other.dropPeer(room.selfId, true))
+    }
+  }
+
+  private enter (room: MemoryRoom): void {
+    const members = this.rooms.get(room.key) ?? new Set<MemoryRoom>()
+    this.rooms.set(room.key, members)
+    members.add(room)
+    for (const other of members) if (other !== room) this.scheduleConnect(room, other)
+  }
+
+  private scheduleConnect (a: MemoryRoom, b: MemoryRoom): void {
+    if (!this.reachable(a.selfId, b.selfId)) return
+    this.schedule(this.sampleLatency(), () => {
+      if (!a.isJoined() || !b.isJoined() || !this.reachable(a.selfId, b.selfId) || a.isConnectedTo(b.selfId)) return
+      a.addPeer(b.selfId)
+      b.addPeer(a.selfId)
+    })
+  }
+
+  private reconcileLinks (): void {
+    for (const members of this.rooms.values()) {
+      const list = [...members]
+      for (let i = 0; i < list.length; i++) {
+        for (let j = i + 1; j < list.length; j++) {
+          const a = list[i]!
+          const b = list[j]!
+          if (!this.reachable(a.selfId, b.selfId)) {
+            // A cut link is noticed at both ends, like a data channel closing.
+            if (a.isConnectedTo(b.selfId)) {
+              a.dropPeer(b.selfId, true)
+              b.dropPeer(a.selfId, true)
+            }
+          } else if (!a.isConnectedTo(b.selfId)) {
+            this.scheduleConnect(a, b)
+          }
+        }
+      }
+    }
+  }
+
+  /** @internal */
+  roomOf (key: string, selfId: string): MemoryRoom | undefined {
+    for (const room of this.rooms.get(key) ?? []) if (room.selfId === selfId) return room
+    return undefined
+  }
+
+  private async pump (): Promise<void> {
+    // One event per macrotask: whatever a delivery triggers (microtasks) settles before the next.
+    for (;;) {
+      await yieldToEventLoop()
+      const event = this.queue.shift()
+      if (event === undefined) break
+      this.virtualNow = Math.max(this.virtualNow, event.time)
+      event.run()
+    }
+    this.pumping = false
+    for (const resolve of this.idleWaiters.splice(0)) resolve()
+  }
+}
+
+class MemoryRoom implements TrysteroRoom {
+  private readonly peers = new Set<string>()
+  private readonly actions = new Map<string, MemoryAction>()
+  private joined = true
+  private joinHandler: ((peerId: string) => void) | null = null
+  private leaveHandler: ((peerId: string) => void) | null = null
+
+  constructor (
+    private readonly network: MemoryNetwork,
+    readonly selfId: string,
+    readonly key: string,
+    private readonly forget: () => void
+  ) {}
+
+  get onPeerJoin (): ((peerId: string) => void) | null {
+    return this.joinHandler
+  }
+
+  /** Like Trystero: assigning a handler replays the peers already connected. */
+  set onPeerJoin (handler: ((peerId: string) => void) | null) {
+    this.joinHandler = handler
+    if (handler) for (const peerId of this.peers) handler(peerId)
+  }
+
+  get onPeerLeave (): ((peerId: string) => void) | null {
+    return this.leaveHandler
+  }
+
+  set onPeerLeave (handler: ((peerId: string) => void) | null) {
+    this.leaveHandler = handler
+  }
+
+  makeAction (name: string): TrysteroAction {
+    const bytes = new TextEncoder().encode(name).byteLength
+    if (bytes > maxActionNameBytes) {
+      throw new TrysteroYjsError(`action name "${name}" is ${bytes} bytes; Trystero allows ${maxActionNameBytes}`)
+    }
+    let action = this.actions.get(name)
+    if (!action) {
+      action = new MemoryAction(name, this)
+      this.actions.set(name, action)
+    }
+    return action
+  }
+
+  getPeers (): Record<string, unknown> {
+    return Object.fromEntries([...this.peers].map((peerId) => [peerId, {}]))
+  }
+
+  async leave (): Promise<void> {
+    if (!this.joined) return
+    this.joined = false
+    this.forget()
+    this.network.leave(this)
+  }
+
+  async ping (peerId: string): Promise<number> {
+    if (!this.peers.has(peerId)) throw new TrysteroYjsError(`no connected peer ${peerId}`, { peerId })
+    const rtt = this.network.sampleLatency() + this.network.sampleLatency()
+    await new Promise<void>((resolve) => this.network.schedule(rtt, resolve))
+    return rtt
+  }
+
+  // --- used by the network ---
+
+  isJoined (): boolean {
+    return this.joined
+  }
+
+  isConnectedTo (peerId: string): boolean {
+    return this.joined && this.peers.has(peerId)
+  }
+
+  connectedPeerIds (): string[] {
+    return [...this.peers]
+  }
+
+  addPeer (peerId: string): void {
+    this.peers.add(peerId)
+    this.joinHandler?.(peerId)
+  }
+
+  dropPeer (peerId: string, notify: boolean): void {
+    if (!this.peers.delete(peerId)) return
+    if (notify && this.joined) this.leaveHandler?.(peerId)
+  }
+
+  deliver (from: string, name: string, payload: unknown): void {
+    if (!this.joined) return
+    ;(this.actions.get(name) ?? this.makeAction(name) as MemoryAction).receive(payload, from)
+  }
+
+  send (name: string, data: unknown, target: PeerTarget | undefined): void {
+    if (!this.joined) return
+    const targets = target == null ? [...this.peers] : Array.isArray(target) ? target : [target]
+    const byteLength = data instanceof Uint8Array ? data.byteLength : new TextEncoder().encode(JSON.stringify(data)).byteLength
+    for (const peerId of targets) {
+      if (!this.peers.has(peerId)) continue
+      const other = this.network.roomOf(this.key, peerId)
+      if (other) this.network.transmit(this, other, name, data, byteLength)
+    }
+  }
+
+  reportHandlerError (error: unknown): void {
+    this.network.handlerErrors.push(error)
+  }
+}
+
+class MemoryAction implements TrysteroAction {
+  private handler: ((data: Uint8Array, context: { peerId: string }) => void | Promise<void>) | null = null
+  /** Like Trystero, messages that arrive before a handler is set wait for it. */
+  private buffered: Array<{ payload: unknown, peerId: string }> = []
+
+  constructor (readonly name: string, private readonly room: MemoryRoom) {}
+
+  get onMessage (): ((data: Uint8Array, context: { peerId: string }) => void | Promise<void>) | null {
+    return this.handler
+  }
+
+  set onMessage (handler: ((data: Uint8Array, context: { peerId: string }) => void | Promise<void>) | null) {
+    this.handler = handler
+    if (handler) for (const { payload, peerId } of this.buffered.splice(0)) this.dispatch(payload, peerId)
+  }
+
+  async send (data: Uint8Array, options?: { target?: PeerTarget }): Promise<void> {
+    if (data === undefined) throw new TrysteroYjsError('action data cannot be undefined')
+    this.room.send(this.name, data, options?.target)
+  }
+
+  receive (payload: unknown, peerId: string): void {
+    if (this.handler === null) this.buffered.push({ payload, peerId })
+    else this.dispatch(payload, peerId)
+  }
+
+  private dispatch (payload: unknown, peerId: string): void {
+    const handler = this.handler
+    if (handler === null) return
+    // Trystero runs handlers in a microtask and swallows what they throw.
+    Promise.resolve()
+      .then(() => handler(payload as Uint8Array, { peerId }))
+      .catch((error: unknown) => this.room.reportHandlerError(error))
+  }
+}
+
+const clonePayload = (payload: unknown): unknown =>
+  payload instanceof Uint8Array ? payload.slice() : structuredClone(payload)

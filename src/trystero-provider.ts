@@ -1,0 +1,538 @@
+/**
+ * TrysteroProvider: a Yjs provider that syncs a document and its awareness between browsers (and
+ * Node) over Trystero, with whatever Trystero strategy the app picks. The wire format is
+ * PROTOCOL.md; this file maps it onto Yjs, y-protocols' Awareness and the provider conventions
+ * that editor bindings expect (y-websocket / y-webrtc events and properties).
+ */
+import * as Y from 'yjs'
+import { ObservableV2 } from 'lib0/observable'
+import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
+import { docChannelKey } from './channel-key.js'
+import { TrysteroYjsError } from './errors.js'
+import { decodeAwarenessEntries } from './protocol/awareness-entries.js'
+import { decodeFrame, encodeFrame, type DocMessage } from './protocol/doc-messages.js'
+import { RoomHub, type ChannelHandle, type ChannelMember } from './room-hub.js'
+import { acquireRoom, type RoomLease } from './room-lease.js'
+import type { JoinRoom, JoinRoomCallbacks, TrysteroConfig, TrysteroRoom } from './room-types.js'
+import { UpdateBatch } from './update-batch.js'
+
+export type ProviderStatus = 'connecting' | 'connected' | 'disconnected'
+
+/** Events, with lib0's `ObservableV2`: `provider.on('synced', (synced) => …)`. */
+export interface TrysteroProviderEvents {
+  /** y-websocket's `{status}`, plus y-webrtc's `{connected}`. */
+  status: (event: { status: ProviderStatus, connected: boolean }) => void
+  /** Synced state changed (PROTOCOL.md §3.4). Same as `synced`; y-websocket emits both. */
+  sync: (synced: boolean) => void
+  synced: (synced: boolean) => void
+  /** Peers that have this document open. `webrtcPeers`/`bcPeers` are y-webrtc's names. */
+  peers: (event: { added: string[], removed: string[], peers: string[], webrtcPeers: string[], bcPeers: string[] }) => void
+  /** Something that cost data or a sync: a message that could not be applied, a failed join or send. */
+  error: (error: TrysteroYjsError) => void
+  /** Something ignored safely: an unknown message, a peer without our protocol. */
+  warning: (warning: TrysteroYjsError) => void
+}
+
+/** The provider's own options; every other option is passed to the strategy's `joinRoom`. */
+export interface ProviderOwnOptions<Config extends { appId: string } = TrysteroConfig> {
+  /**
+   * The Trystero strategy's `joinRoom`, e.g. `import {joinRoom} from '@trystero-p2p/mqtt'`.
+   * Default: the `trystero` package (Nostr), loaded on first connect.
+   */
+  joinRoom?: JoinRoom<Config>
+  /** Trystero's third `joinRoom` argument (`onJoinError`, `onPeerHandshake`, `handshakeTimeoutMs`). */
+  joinCallbacks?: JoinRoomCallbacks
+  /**
+   * Names the document within the room, so several documents can share a room (PROTOCOL.md §3.1).
+   * Default: the document's guid for a subdocument, else `""` (the room's main document).
+   */
+  docName?: string
+  /** An existing Awareness for this document. Default: a new one, destroyed with the provider. */
+  awareness?: Awareness
+  /** Connect in the constructor. Default `true`. */
+  connect?: boolean
+  /** Every this many ms, send step 1 to every peer to heal anything lost. Default `0` (off). */
+  resyncInterval?: number
+  /** Frames larger than this are dropped and reported. Default 128 MiB. */
+  maxMessageBytes?: number
+  /** How long a new peer may take to say which documents it has open. Default 5,000 ms. */
+  peerHelloTimeout?: number
+}
+
+/** Provider options: its own plus the strategy's config (`appId`, `password`, `relayConfig`, …). */
+export type TrysteroProviderOptions<Config extends { appId: string } = TrysteroConfig> =
+  ProviderOwnOptions<Config> & Partial<Config>
+
+/** Used when the app gives no `appId`. Rooms are namespaced by app id: set your own. */
+export const defaultAppId = 'trystero-yjs'
+
+const defaultMaxMessageBytes = 128 * 1024 * 1024
+const defaultPeerHelloTimeout = 5000
+
+interface RemotePeer {
+  /** A step 2 from this peer was applied since we sent it our step 1. */
+  answered: boolean
+}
+
+const loadDefaultJoinRoom = async (): Promise<JoinRoom<any>> => {
+  try {
+    const trystero: { joinRoom: JoinRoom<any> } = await import('trystero')
+    return trystero.joinRoom
+  } catch (error) {
+    throw new TrysteroYjsError(
+      'no Trystero strategy: pass options.joinRoom (e.g. from @trystero-p2p/mqtt) or install "trystero" for Nostr', { cause: error })
+  }
+}
+
+/**
+ * A Yjs provider over Trystero. Drop-in for `WebrtcProvider` from y-webrtc:
+ *
+ * ```ts
+ * const provider = new TrysteroProvider(doc, 'my-room', { appId: 'my-app', joinRoom })
+ * new CodemirrorBinding(ytext, view, provider.awareness)
+ * ```
+ *
+ * `roomOrId` is a room id (the provider joins it, and leaves it when disconnected) or a room the
+ * app already joined (the provider never leaves it; the app's `onPeerJoin`/`onPeerLeave` keep
+ * working). See PROTOCOL.md for what goes over the wire and when `synced` is true.
+ */
+export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig> extends ObservableV2<TrysteroProviderEvents> {
+  readonly doc: Y.Doc
+  readonly awareness: Awareness
+  /** The document's name within the room (PROTOCOL.md §3.1). */
+  readonly docName: string
+  /** The room id given to the constructor; `null` when a room object was given. */
+  readonly roomId: string | null
+
+  private readonly fixedRoom: TrysteroRoom | null
+  private readonly channelKey: string
+  private readonly ownsAwareness: boolean
+  private readonly joinOptions: ProviderOwnOptions<Config>
+  private readonly strategyConfig: Config
+  private readonly maxMessageBytes: number
+
+  private _status: ProviderStatus = 'disconnected'
+  private _synced = false
+  private destroyed = false
+  /** Bumped by every connect/disconnect, so that a join that finishes late knows it is stale. */
+  private generation = 0
+  private connecting: Promise<void> | null = null
+  /** The app left the room it gave us: it cannot be used again. */
+  private fixedRoomLeft = false
+  private lease: RoomLease | null = null
+  private channel: ChannelHandle | null = null
+  private readonly remotePeers = new Map<string, RemotePeer>()
+  /** Awareness client ids each peer announced, to remove them when it goes. */
+  private readonly awarenessClientsByPeer = new Map<string, Set<number>>()
+  private readonly pendingUpdates = new UpdateBatch()
+  private flushQueued = false
+  private savedLocalState: Record<string, unknown> | null = null
+  private resyncTimer: ReturnType<typeof setInterval> | null = null
+  private syncedWaiters: Array<{ resolve: () => void, reject: (error: Error) => void }> = []
+
+  constructor (doc: Y.Doc, roomOrId: string | TrysteroRoom, options: TrysteroProviderOptions<Config> = {}) {
+    super()
+    const {
+      joinRoom, joinCallbacks, docName, awareness, connect = true, resyncInterval = 0,
+      maxMessageBytes = defaultMaxMessageBytes, peerHelloTimeout = defaultPeerHelloTimeout, ...strategyConfig
+    } = options
+    if (typeof roomOrId === 'string' ? roomOrId.length === 0 : typeof roomOrId?.makeAction !== 'function') {
+      throw new TrysteroYjsError('the second argument must be a non-empty room id or a Trystero room')
+    }
+    this.doc = doc
+    this.roomId = typeof roomOrId === 'string' ? roomOrId : null
+    this.fixedRoom = typeof roomOrId === 'string' ? null : roomOrId
+    this.docName = docName ?? (doc._item !== null ? doc.guid : '')
+    this.channelKey = docChannelKey(this.docName)
+    this.ownsAwareness = awareness === undefined
+    this.awareness = awareness ?? new Awareness(doc)
+    this.maxMessageBytes = maxMessageBytes
+    this.joinOptions = { joinRoom, joinCallbacks, peerHelloTimeout } as ProviderOwnOptions<Config>
+    this.strategyConfig = { appId: defaultAppId, ...strategyConfig } as unknown as Config
+
+    doc.on('update', this.onDocUpdate)
+    doc.on('destroy', this.onDocDestroy)
+    this.awareness.on('update', this.onAwarenessUpdate)
+    if (typeof window !== 'undefined' && typeof window.addEventListener === 'function') {
+      window.addEventListener('pagehide', this.onPageHide)
+      window.addEventListener('beforeunload', this.onPageHide)
+    }
+    if (resyncInterval > 0) this.resyncTimer = setInterval(() => this.resync(), resyncInterval)
+    if (connect) void this.connect()
+  }
+
+  /** `connecting` while joining, `connected` once in the room, `disconnected` otherwise. */
+  get status (): ProviderStatus {
+    return this._status
+  }
+
+  /** y-webrtc's and y-websocket's boolean. */
+  get connected (): boolean {
+    return this._status === 'connected'
+  }
+
+  /** PROTOCOL.md §3.4: in a room, no peer pending, every peer with the document answered. */
+  get synced (): boolean {
+    return this._synced
+  }
+
+  /** Trystero peer ids of the peers that have this document open. */
+  get peers (): string[] {
+    return [...this.remotePeers.keys()]
+  }
+
+  /** The Trystero room while connected (use it for your own actions, `ping`, …), else `null`. */
+  get room (): TrysteroRoom | null {
+    return this.channel?.room ?? null
+  }
+
+  /** Resolves the next time the provider is synced (at once if it is). Rejects if it is destroyed first. */
+  whenSynced (): Promise<void> {
+    if (this._synced) return Promise.resolve()
+    if (this.destroyed) return Promise.reject(new TrysteroYjsError('provider destroyed before it synced', { docName: this.docName }))
+    return new Promise((resolve, reject) => this.syncedWaiters.push({ resolve, reject }))
+  }
+
+  /**
+   * Joins the room (or attaches to the given one) and starts syncing. Resolves when connected,
+   * or when the attempt ended; failures are `error` events, never a rejection.
+   */
+  connect (): Promise<void> {
+    if (this.destroyed || this._status === 'connected') return Promise.resolve()
+    if (this.connecting !== null) return this.connecting
+    const generation = ++this.generation
+    this.setStatus('connecting')
+    const connecting = this.join(generation).finally(() => {
+      if (this.connecting === connecting) this.connecting = null
+    })
+    this.connecting = connecting
+    return connecting
+  }
+
+  private async join (generation: number): Promise<void> {
+    // Even with the room in hand, report `connected` after the constructor has returned, so
+    // that listeners attached right after `new` hear it.
+    await Promise.resolve()
+    let lease: RoomLease | null = null
+    try {
+      if (this.fixedRoomLeft) throw new TrysteroYjsError('the room given to this provider was left by the app; create a provider for a new room')
+      let room = this.fixedRoom
+      if (room === null) {
+        const joinRoom = this.joinOptions.joinRoom ?? await loadDefaultJoinRoom()
+        lease = await acquireRoom(joinRoom, this.strategyConfig, this.roomId!, this.joinOptions.joinCallbacks)
+        room = lease.room
+      }
+      if (generation !== this.generation) {
+        await lease?.release()
+        return
+      }
+      const hub = RoomHub.for(room, { peerHelloTimeout: this.joinOptions.peerHelloTimeout ?? defaultPeerHelloTimeout })
+      this.channel = hub.attach(this.channelKey, this.member)
+      this.lease = lease
+    } catch (error) {
+      await lease?.release()
+      if (generation !== this.generation) return
+      this.emitError(error instanceof TrysteroYjsError ? error : new TrysteroYjsError('could not join the room', { docName: this.docName, cause: error }))
+      this.setStatus('disconnected')
+      return
+    }
+    if (this.savedLocalState !== null) {
+      const state = this.savedLocalState
+      this.savedLocalState = null
+      this.awareness.setLocalState(state)
+    }
+    this.setStatus('connected')
+    for (const peerId of this.channel.openPeers()) this.member.peerOpened(peerId)
+    this.updateSynced()
+  }
+
+  /**
+   * Stops syncing: tells peers our awareness state is gone, forgets theirs, closes the document
+   * on the room, and leaves the room if the provider joined it and nobody else here uses it.
+   * Local edits continue and are merged on `connect()`. Resolves once the room is left.
+   */
+  async disconnect (): Promise<void> {
+    this.generation++
+    if (this._status === 'disconnected') return
+    const channel = this.channel
+    const lease = this.lease
+    this.lease = null
+    if (channel !== null) {
+      // Edits of this tick still go out; then our cursor disappears at the others at once
+      // (onAwarenessUpdate sends the removal while the channel is still open).
+      this.flushUpdates(channel)
+      const localState = this.awareness.getLocalState()
+      if (localState !== null) {
+        this.savedLocalState = localState
+        removeAwarenessStates(this.awareness, [this.awareness.clientID], 'disconnect')
+      }
+      this.channel = null
+      this.forgetAllPeers()
+      channel.detach()
+    }
+    this.setStatus('disconnected')
+    this.updateSynced()
+    await lease?.release()
+  }
+
+  /** Sends step 1 to every peer with the document open; their step 2 fills any gap. */
+  resync (): void {
+    const channel = this.channel
+    if (channel === null || this.remotePeers.size === 0) return
+    channel.send(encodeFrame([{ type: 'sync-step1', stateVector: Y.encodeStateVector(this.doc) }]), [...this.remotePeers.keys()])
+  }
+
+  /** Disconnects and releases everything. Also runs when the document is destroyed. */
+  override async destroy (): Promise<void> {
+    if (this.destroyed) return
+    this.destroyed = true
+    if (this.resyncTimer !== null) clearInterval(this.resyncTimer)
+    this.doc.off('update', this.onDocUpdate)
+    this.doc.off('destroy', this.onDocDestroy)
+    if (typeof window !== 'undefined' && typeof window.removeEventListener === 'function') {
+      window.removeEventListener('pagehide', this.onPageHide)
+      window.removeEventListener('beforeunload', this.onPageHide)
+    }
+    const left = this.disconnect()
+    this.awareness.off('update', this.onAwarenessUpdate)
+    if (this.ownsAwareness) this.awareness.destroy()
+    for (const waiter of this.syncedWaiters.splice(0)) {
+      waiter.reject(new TrysteroYjsError('provider destroyed before it synced', { docName: this.docName }))
+    }
+    super.destroy()
+    await left
+  }
+
+  // --- hub callbacks ---
+
+  private readonly member: ChannelMember = {
+    peerOpened: (peerId) => {
+      const channel = this.channel
+      if (channel === null || this.remotePeers.has(peerId)) return
+      this.remotePeers.set(peerId, { answered: false })
+      const messages: DocMessage[] = [{ type: 'sync-step1', stateVector: Y.encodeStateVector(this.doc) }]
+      if (this.awareness.getLocalState() !== null) {
+        messages.push({ type: 'awareness', update: encodeAwarenessUpdate(this.awareness, [this.awareness.clientID]) })
+      }
+      channel.send(encodeFrame(messages), [peerId])
+      this.emitPeers([peerId], [])
+      this.updateSynced()
+    },
+    peerClosed: (peerId) => {
+      if (!this.remotePeers.delete(peerId)) return
+      this.forgetAwarenessOf(peerId)
+      this.emitPeers([], [peerId])
+      this.updateSynced()
+    },
+    pendingChanged: () => this.updateSynced(),
+    message: (data, peerId) => this.receiveFrame(data, peerId),
+    roomLeft: () => {
+      // The room was left under us (by the app, through room.leave()): nothing can be sent.
+      this.generation++
+      if (this.fixedRoom !== null) this.fixedRoomLeft = true
+      this.channel = null
+      const lease = this.lease
+      this.lease = null
+      void lease?.release()
+      this.forgetAllPeers()
+      this.setStatus('disconnected')
+      this.updateSynced()
+    },
+    report: (kind, error) => kind === 'error' ? this.emitError(error) : this.emitWarning(error)
+  }
+
+  // --- receiving ---
+
+  private receiveFrame (data: unknown, peerId: string): void {
+    const channel = this.channel
+    if (channel === null) return
+    if (!(data instanceof Uint8Array)) {
+      this.emitError(new TrysteroYjsError('non-binary message ignored', { peerId, messageType: typeof data, docName: this.docName }))
+      return
+    }
+    const byteLength = data.byteLength
+    if (byteLength > this.maxMessageBytes) {
+      this.emitError(new TrysteroYjsError(`message over maxMessageBytes (${this.maxMessageBytes}) dropped`, {
+        peerId, messageType: 'frame', byteLength, docName: this.docName
+      }))
+      return
+    }
+    const { messages, failure } = decodeFrame(data)
+    for (const message of messages) {
+      try {
+        this.receiveMessage(channel, message, peerId, byteLength)
+      } catch (error) {
+        // Thrown by an observer of the document or awareness (app code), not by our decoding.
+        this.emitError(new TrysteroYjsError('handling a message failed', { peerId, messageType: message.type, byteLength, docName: this.docName, cause: error }))
+      }
+    }
+    if (failure !== null) {
+      this.emitError(new TrysteroYjsError(`malformed message dropped: ${failure.cause}`, {
+        peerId, messageType: failure.messageType, byteLength, docName: this.docName
+      }))
+    }
+  }
+
+  private receiveMessage (channel: ChannelHandle, message: DocMessage, peerId: string, byteLength: number): void {
+    switch (message.type) {
+      case 'sync-step1': {
+        try {
+          Y.decodeStateVector(message.stateVector)
+        } catch (error) {
+          this.emitError(new TrysteroYjsError('malformed state vector', { peerId, messageType: message.type, byteLength, docName: this.docName, cause: error }))
+          return
+        }
+        channel.send(encodeFrame([{ type: 'sync-step2', update: Y.encodeStateAsUpdate(this.doc, message.stateVector) }]), [peerId])
+        return
+      }
+      case 'sync-step2': {
+        const peer = this.remotePeers.get(peerId)
+        const applied = this.applyRemoteUpdate(message.update, peerId, message.type, byteLength)
+        if (peer !== undefined) {
+          peer.answered = applied
+          this.updateSynced()
+        }
+        return
+      }
+      case 'sync-update':
+        this.applyRemoteUpdate(message.update, peerId, message.type, byteLength)
+        return
+      case 'awareness':
+        this.applyRemoteAwareness(message.update, peerId, byteLength)
+    }
+  }
+
+  /** Applies a peer's update whole or not at all (PROTOCOL.md §3.6). */
+  private applyRemoteUpdate (update: Uint8Array, peerId: string, messageType: string, byteLength: number): boolean {
+    try {
+      Y.decodeUpdate(update)
+    } catch (error) {
+      this.emitError(new TrysteroYjsError('malformed update rejected', { peerId, messageType, byteLength, docName: this.docName, cause: error }))
+      return false
+    }
+    Y.applyUpdate(this.doc, update, this)
+    return true
+  }
+
+  private applyRemoteAwareness (update: Uint8Array, peerId: string, byteLength: number): void {
+    let entries
+    try {
+      entries = decodeAwarenessEntries(update)
+    } catch (error) {
+      this.emitError(new TrysteroYjsError('malformed awareness update rejected', {
+        peerId, messageType: 'awareness', byteLength, docName: this.docName, cause: error
+      }))
+      return
+    }
+    const clients = this.awarenessClientsByPeer.get(peerId) ?? new Set<number>()
+    for (const { clientID, state } of entries) {
+      if (clientID === this.awareness.clientID) continue
+      if (state === null) clients.delete(clientID)
+      else clients.add(clientID)
+    }
+    this.awarenessClientsByPeer.set(peerId, clients)
+    applyAwarenessUpdate(this.awareness, update, this)
+  }
+
+  // --- sending ---
+
+  private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === this || this.channel === null || this.remotePeers.size === 0) return
+    this.pendingUpdates.add(update)
+    if (this.flushQueued) return
+    this.flushQueued = true
+    queueMicrotask(() => {
+      this.flushQueued = false
+      if (this.channel !== null) this.flushUpdates(this.channel)
+    })
+  }
+
+  private flushUpdates (channel: ChannelHandle): void {
+    const update = this.pendingUpdates.take()
+    if (update === null || this.remotePeers.size === 0) return
+    channel.send(encodeFrame([{ type: 'sync-update', update }]), [...this.remotePeers.keys()])
+  }
+
+  private readonly onAwarenessUpdate = (
+    { added, updated, removed }: { added: number[], updated: number[], removed: number[] },
+    origin: unknown
+  ): void => {
+    const channel = this.channel
+    if (origin === this || channel === null) return
+    // Only our own state travels: we never relay, and a remote state timing out here says
+    // nothing about whether other peers still hear from that client.
+    const own = this.awareness.clientID
+    if (!added.includes(own) && !updated.includes(own) && !removed.includes(own)) return
+    this.sendAwareness(channel, encodeAwarenessUpdate(this.awareness, [own]))
+  }
+
+  private sendAwareness (channel: ChannelHandle, update: Uint8Array): void {
+    channel.send(encodeFrame([{ type: 'awareness', update }]), [...this.remotePeers.keys()])
+  }
+
+  private readonly onPageHide = (): void => {
+    if (this.awareness.getLocalState() !== null) removeAwarenessStates(this.awareness, [this.awareness.clientID], 'window unload')
+  }
+
+  private readonly onDocDestroy = (): void => {
+    void this.destroy()
+  }
+
+  // --- state ---
+
+  private forgetAwarenessOf (peerId: string): void {
+    const clients = this.awarenessClientsByPeer.get(peerId)
+    this.awarenessClientsByPeer.delete(peerId)
+    if (clients === undefined) return
+    const present = [...clients].filter((id) => this.awareness.states.has(id))
+    if (present.length > 0) removeAwarenessStates(this.awareness, present, this)
+  }
+
+  private forgetAllPeers (): void {
+    this.pendingUpdates.clear()
+    const removed = [...this.remotePeers.keys()]
+    this.remotePeers.clear()
+    for (const peerId of [...this.awarenessClientsByPeer.keys()]) this.forgetAwarenessOf(peerId)
+    // States we heard of indirectly or that outlived their peer entry: none stay while offline.
+    const others = [...this.awareness.states.keys()].filter((id) => id !== this.awareness.clientID)
+    if (others.length > 0) removeAwarenessStates(this.awareness, others, this)
+    if (removed.length > 0) this.emitPeers([], removed)
+  }
+
+  private updateSynced (): void {
+    const channel = this.channel
+    let synced = this._status === 'connected' && channel !== null && channel.pendingPeerCount() === 0
+    if (synced) for (const peer of this.remotePeers.values()) if (!peer.answered) synced = false
+    if (synced === this._synced) return
+    this._synced = synced
+    this.emit('sync', [synced])
+    this.emit('synced', [synced])
+    if (synced) for (const waiter of this.syncedWaiters.splice(0)) waiter.resolve()
+  }
+
+  private setStatus (status: ProviderStatus): void {
+    if (status === this._status) return
+    this._status = status
+    this.emit('status', [{ status, connected: status === 'connected' }])
+  }
+
+  private emitPeers (added: string[], removed: string[]): void {
+    const peers = this.peers
+    this.emit('peers', [{ added, removed, peers, webrtcPeers: peers, bcPeers: [] }])
+  }
+
+  // An app that does not listen still learns of errors, as with Node's EventEmitter.
+  private emitError (error: TrysteroYjsError): void {
+    if (this.hasListeners('error')) this.emit('error', [error])
+    else console.error(error)
+  }
+
+  private emitWarning (warning: TrysteroYjsError): void {
+    if (this.hasListeners('warning')) this.emit('warning', [warning])
+    else console.warn(warning.message)
+  }
+
+  private hasListeners (name: keyof TrysteroProviderEvents): boolean {
+    return (this._observers.get(name)?.size ?? 0) > 0
+  }
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'tsup'
+
+export default defineConfig({
+  entry: { index: 'src/index.ts', testing: 'src/testing/index.ts' },
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'es2022',
+  // Peer and regular dependencies stay imports: the app's bundler dedupes yjs, and the
+  // app picks its Trystero strategy.
+  external: ['yjs', 'trystero', /^@trystero-p2p\//, 'y-protocols', 'lib0']
+})
