@@ -3,6 +3,10 @@
  * which channel open) for every channel opened on the room in this process — a provider per
  * document, or the LWW teaching types — so that several of them share one room, and so that a
  * peer that has the room but not the document is neither sent its traffic nor waited for.
+ *
+ * A hub lives as long as its room is joined, also after its last channel closed: it keeps
+ * answering joins with a HELLO (listing nothing), so that new peers need not wait
+ * `peerHelloTimeout` for a peer that merely has no document open right now.
  */
 import { TrysteroYjsError } from './errors.js'
 import { tapPeerEvents, type PeerEventTap, type RoomEventListener } from './peer-event-tap.js'
@@ -130,7 +134,6 @@ export class RoomHub implements RoomEventListener {
     this.members.delete(key)
     entry.action.onMessage = dropMessage
     this.broadcast({ type: 'close', channel: key })
-    if (this.members.size === 0) this.dispose()
   }
 
   private dispose (): void {

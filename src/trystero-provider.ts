@@ -483,20 +483,28 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   private forgetAwarenessOf (peerId: string): void {
     const clients = this.awarenessClientsByPeer.get(peerId)
     this.awarenessClientsByPeer.delete(peerId)
-    if (clients === undefined) return
-    const present = [...clients].filter((id) => this.awareness.states.has(id))
-    if (present.length > 0) removeAwarenessStates(this.awareness, present, this)
+    if (clients !== undefined) this.forgetAwarenessClients([...clients])
   }
 
   private forgetAllPeers (): void {
     this.pendingUpdates.clear()
     const removed = [...this.remotePeers.keys()]
     this.remotePeers.clear()
-    for (const peerId of [...this.awarenessClientsByPeer.keys()]) this.forgetAwarenessOf(peerId)
-    // States we heard of indirectly or that outlived their peer entry: none stay while offline.
-    const others = [...this.awareness.states.keys()].filter((id) => id !== this.awareness.clientID)
-    if (others.length > 0) removeAwarenessStates(this.awareness, others, this)
+    this.awarenessClientsByPeer.clear()
+    // Including states we heard of indirectly or that outlived their peer: none stay offline.
+    this.forgetAwarenessClients([...this.awareness.meta.keys()].filter((id) => id !== this.awareness.clientID))
     if (removed.length > 0) this.emitPeers([], removed)
+  }
+
+  /**
+   * Removes remote awareness states and their clocks. y-protocols keeps a removed client's clock
+   * and ignores a state that does not beat it, so a peer that comes back with its unchanged state
+   * would stay invisible until its 15 s renewal.
+   */
+  private forgetAwarenessClients (clients: number[]): void {
+    const present = clients.filter((id) => this.awareness.states.has(id))
+    if (present.length > 0) removeAwarenessStates(this.awareness, present, this)
+    for (const id of clients) this.awareness.meta.delete(id)
   }
 
   private updateSynced (): void {

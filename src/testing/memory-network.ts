@@ -67,6 +67,8 @@ export class MemoryNetwork {
   private readonly rooms = new Map<string, Set<MemoryRoom>>()
   /** Partition group of each peer id; peers not listed share group 0. */
   private groups = new Map<string, number>()
+  /** Links cut one by one (`cutLink`), as unordered pairs `a \0 b` with a < b. */
+  private readonly cutLinks = new Set<string>()
   /** Last scheduled delivery per directed link, to keep links FIFO. */
   private readonly linkClock = new Map<string, number>()
 
@@ -117,6 +119,18 @@ export class MemoryNetwork {
   /** Ends every partition. */
   heal (): void {
     this.groups = new Map()
+    this.reconcileLinks()
+  }
+
+  /** Cuts the link between two peers only (a partition cuts whole groups). */
+  cutLink (a: string, b: string): void {
+    this.cutLinks.add(pairKey(a, b))
+    this.reconcileLinks()
+  }
+
+  /** Restores a link cut by `cutLink`. */
+  restoreLink (a: string, b: string): void {
+    this.cutLinks.delete(pairKey(a, b))
     this.reconcileLinks()
   }
 
@@ -172,7 +186,7 @@ export class MemoryNetwork {
 
   /** @internal */
   reachable (a: string, b: string): boolean {
-    return (this.groups.get(a) ?? 0) === (this.groups.get(b) ?? 0)
+    return (this.groups.get(a) ?? 0) === (this.groups.get(b) ?? 0) && !this.cutLinks.has(pairKey(a, b))
   }
 
   /** @internal */
@@ -385,6 +399,8 @@ class MemoryAction implements TrysteroAction {
       .catch((error: unknown) => this.room.reportHandlerError(error))
   }
 }
+
+const pairKey = (a: string, b: string): string => a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`
 
 const clonePayload = (payload: unknown): unknown =>
   payload instanceof Uint8Array ? payload.slice() : structuredClone(payload)

@@ -1,0 +1,199 @@
+/**
+ * Bad input from a peer: random bytes, truncated messages, forged lengths, unknown types,
+ * non-binary payloads, oversized frames, and a peer that answers step 1 with garbage. Nothing may
+ * throw out of a handler, change the document, or stop sync with a well-behaved third peer.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import * as encoding from 'lib0/encoding'
+import * as prng from 'lib0/prng'
+import { TrysteroYjsError, docChannelKey } from '../../src/index.js'
+import { encodeFrame } from '../../src/protocol/doc-messages.js'
+import { encodeRoomMessage, protocolVersion, roomChannelName } from '../../src/protocol/room-messages.js'
+import type { TrysteroRoom } from '../../src/room-types.js'
+import { appId, createMemoryMesh, type MemoryTestPeer } from '../support/memory-peers.js'
+import { converged, nextEvent, on, until } from '../support/wait.js'
+
+/** A peer that joins the room with raw Trystero calls, to send whatever it likes. */
+const joinHostile = (mesh: ReturnType<typeof createMemoryMesh>, announceDoc = false) => {
+  const peer = mesh.network.createPeer()
+  const room: TrysteroRoom = peer.joinRoom({ appId }, 'room')
+  const docAction = room.makeAction(docChannelKey(''))
+  const joined = new Promise<string>((resolve) => {
+    room.onPeerJoin = (peerId) => {
+      if (announceDoc) {
+        void room.makeAction(roomChannelName).send(
+          encodeRoomMessage({ type: 'hello', version: protocolVersion, replyRequested: false, channels: [docChannelKey('')] }), { target: peerId })
+      }
+      resolve(peerId)
+    }
+  })
+  return { peer, room, docAction, joined }
+}
+
+/** A document with insertions and deletions, so that its updates carry a delete set. */
+const updateWithDeletions = (): Uint8Array => {
+  const doc = new Y.Doc()
+  const text = doc.getText('t')
+  text.insert(0, 'hello hostile world')
+  text.delete(0, 6)
+  text.delete(3, 4)
+  return Y.encodeStateAsUpdate(doc)
+}
+
+const syncUpdateEnvelope = (update: Uint8Array): Uint8Array => {
+  const encoder = encoding.createEncoder()
+  encoding.writeVarUint(encoder, 0)
+  encoding.writeVarUint(encoder, 2)
+  encoding.writeVarUint8Array(encoder, update)
+  return encoding.toUint8Array(encoder)
+}
+
+const hostileFrames = (): Array<[string, unknown]> => {
+  const random = prng.create(42)
+  const valid = encodeFrame([{ type: 'sync-update', update: updateWithDeletions() }])
+  const update = updateWithDeletions()
+  const frames: Array<[string, unknown]> = []
+  for (let i = 0; i < 40; i++) frames.push([`random bytes #${i}`, prng.uint8Array(random, prng.uint32(random, 1, 300))])
+  for (const cut of [1, 2, 3, 5, Math.floor(valid.length / 2), valid.length - 1]) frames.push([`frame truncated to ${cut} bytes`, valid.slice(0, cut)])
+  // The envelope is intact, the update inside is cut: Yjs would integrate its structs and then
+  // fail in the delete set.
+  for (const cut of [update.length - 1, update.length - 3, Math.floor(update.length / 2)]) {
+    frames.push([`update truncated to ${cut} bytes`, syncUpdateEnvelope(update.slice(0, cut))])
+  }
+  frames.push(['huge length prefix', Uint8Array.of(0, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3)])
+  frames.push(['length beyond 53 bits', Uint8Array.of(0, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f)])
+  frames.push(['unknown outer type', Uint8Array.of(7, 1, 2, 3)])
+  frames.push(['unknown sync type', Uint8Array.of(0, 9, 1, 0)])
+  frames.push(['empty frame', new Uint8Array(0)])
+  frames.push(['garbage state vector', Uint8Array.of(0, 0, 3, 0xff, 0xff, 0xff)])
+  frames.push(['awareness with broken JSON', encodeFrame([{ type: 'awareness', update: Uint8Array.of(1, 5, 1, 3, 0x7b, 0x22, 0x61) }])])
+  frames.push(['awareness claiming a million entries', encodeFrame([{ type: 'awareness', update: Uint8Array.of(0xc0, 0x84, 0x3d, 1) }])])
+  frames.push(['a string instead of bytes', 'not binary'])
+  frames.push(['a JSON object instead of bytes', { evil: true }])
+  return frames
+}
+
+describe('hostile input over the memory network', () => {
+  let mesh = createMemoryMesh()
+  afterEach(async () => {
+    await mesh.destroyAll()
+    mesh = createMemoryMesh()
+  })
+
+  it('premise: applying a truncated update directly half-applies it', () => {
+    const update = updateWithDeletions()
+    const doc = new Y.Doc()
+    expect(() => Y.applyUpdate(doc, update.slice(0, update.length - 1))).toThrow()
+    expect(doc.getText('t').length).toBeGreaterThan(0)
+  })
+
+  it('rejects every hostile frame, keeps the document unchanged and keeps syncing with others', async () => {
+    // The hostile peer never sends HELLO: A waits for it only this long before it counts as absent.
+    const a = mesh.add('room', { peerHelloTimeout: 100 })
+    const b = mesh.add()
+    a.doc.getText('t').insert(0, 'before')
+    await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+    const hostile = joinHostile(mesh)
+    const victimId = await hostile.joined
+    expect(victimId).toBe(a.peer.selfId)
+    const errors: TrysteroYjsError[] = []
+    a.provider.on('error', (error: TrysteroYjsError) => errors.push(error))
+    const stateBefore = Y.encodeStateAsUpdate(a.doc)
+    const frames = hostileFrames()
+    for (const [, frame] of frames) void hostile.docAction.send(frame as Uint8Array, { target: victimId })
+    await until(`${frames.length} errors`, () => errors.length >= frames.length, [on(a.provider, 'error')])
+    await mesh.network.settle()
+
+    expect(mesh.network.handlerErrors).toEqual([])
+    expect(errors).toHaveLength(frames.length)
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(TrysteroYjsError)
+      expect(error.peerId).toBe(hostile.peer.selfId)
+      expect(error.messageType).toBeTypeOf('string')
+    }
+    expect(errors.filter((e) => e.byteLength !== undefined).length).toBeGreaterThanOrEqual(frames.length - 2)
+    expect(Y.encodeStateAsUpdate(a.doc)).toEqual(stateBefore)
+    expect(a.doc.getText('t').toString()).toBe('before')
+    expect([...a.doc.share.keys()]).toEqual(['t'])
+
+    b.doc.getText('t').insert(6, ' and after')
+    await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+    expect(a.doc.getText('t').toString()).toBe('before and after')
+    await until('A synced again', () => a.provider.synced, [on(a.provider, 'synced')])
+    expect(a.provider.peers).toEqual([b.peer.selfId])
+  })
+
+  it('names peer, message type and byte length in the error', async () => {
+    const a = mesh.add()
+    await a.provider.whenSynced()
+    const hostile = joinHostile(mesh)
+    const victimId = await hostile.joined
+    const frame = syncUpdateEnvelope(updateWithDeletions().slice(0, 10))
+    void hostile.docAction.send(frame, { target: victimId })
+    const [error] = await nextEvent<[TrysteroYjsError]>(a.provider, 'error')
+    expect(error.peerId).toBe(hostile.peer.selfId)
+    expect(error.messageType).toBe('sync-update')
+    expect(error.byteLength).toBe(frame.byteLength)
+    expect(error.docName).toBe('')
+    expect(error.message).toContain(hostile.peer.selfId)
+    expect(error.message).toContain(`${frame.byteLength} bytes`)
+  })
+
+  it('drops frames over maxMessageBytes whole', async () => {
+    const a = mesh.add('room', { maxMessageBytes: 64 })
+    await a.provider.whenSynced()
+    const hostile = joinHostile(mesh)
+    const victimId = await hostile.joined
+    const big = new Y.Doc()
+    big.getText('t').insert(0, 'x'.repeat(200))
+    void hostile.docAction.send(encodeFrame([{ type: 'sync-update', update: Y.encodeStateAsUpdate(big) }]), { target: victimId })
+    const [error] = await nextEvent<[TrysteroYjsError]>(a.provider, 'error')
+    expect(error.messageType).toBe('frame')
+    expect(error.byteLength).toBeGreaterThan(200)
+    expect(a.doc.getText('t').toString()).toBe('')
+  })
+
+  it('is never synced with a peer whose step 2 failed', async () => {
+    const a = mesh.add()
+    await a.provider.whenSynced()
+    const hostile = joinHostile(mesh, true)
+    // Answer any step 1 with a step 2 that does not decode.
+    hostile.docAction.onMessage = (_data, { peerId }) => {
+      void hostile.docAction.send(Uint8Array.of(0, 1, 4, 0xff, 0xff, 0xff, 0xff), { target: peerId })
+    }
+    await hostile.joined
+    const [error] = await nextEvent<[TrysteroYjsError]>(a.provider, 'error')
+    expect(error.messageType).toBe('sync-step2')
+    await mesh.network.settle()
+    expect(a.provider.peers).toEqual([hostile.peer.selfId])
+    expect(a.provider.synced).toBe(false)
+  })
+
+  it('ignores malformed and unknown room messages with a warning', async () => {
+    const a = mesh.add()
+    await a.provider.whenSynced()
+    const hostile = joinHostile(mesh)
+    const victimId = await hostile.joined
+    const control = hostile.room.makeAction(roomChannelName)
+    const warnings: TrysteroYjsError[] = []
+    a.provider.on('warning', (w: TrysteroYjsError) => warnings.push(w))
+    void control.send(Uint8Array.of(0, 1, 0, 0xff, 0xff, 0x03), { target: victimId })
+    void control.send(Uint8Array.of(9), { target: victimId })
+    void control.send('{"json": true}' as unknown as Uint8Array, { target: victimId })
+    await until('3 warnings', () => warnings.length === 3, [on(a.provider, 'warning')])
+    expect(warnings.map((w) => w.messageType)).toEqual(['hello', 'unknown(9)', 'string'])
+    expect(mesh.network.handlerErrors).toEqual([])
+  })
+
+  it('keeps working when the app throws in its own peer handlers', async () => {
+    const peerA = mesh.network.createPeer()
+    const roomA = peerA.joinRoom({ appId }, 'room')
+    const a: MemoryTestPeer = mesh.add('room', {}, peerA)
+    expect(a.provider.roomId).toBe('room')
+    roomA.onPeerLeave = () => { throw new Error('app bug') }
+    const b = mesh.add()
+    b.doc.getText('t').insert(0, 'fine')
+    await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+  })
+})

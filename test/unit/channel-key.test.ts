@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest'
+import { docChannelKey } from '../../src/index.js'
+
+describe('document channel key', () => {
+  it('uses short safe names literally', () => {
+    expect(docChannelKey('')).toBe('ty:d:')
+    expect(docChannelKey('notes/chapter-1')).toBe('ty:d:notes/chapter-1')
+  })
+
+  it('hashes long or unsafe names into 32 bytes, the same on every peer (pinned)', () => {
+    const guid = '1c948444-7c48-452f-8a90-0225cfcbd5e1'
+    expect(docChannelKey(guid)).toBe(docChannelKey(guid))
+    expect(docChannelKey('with space')).toMatch(/^ty:h:/)
+    expect(docChannelKey('ünïcödé')).toMatch(/^ty:h:/)
+    expect(docChannelKey('hello world')).toBe('ty:h:uU0nuZNNPgilLlLX2n2r-sSE7-N')
+    for (const name of [guid, 'x'.repeat(1000), 'ünïcödé', 'a\u0000b']) expect(new TextEncoder().encode(docChannelKey(name)).byteLength).toBeLessThanOrEqual(32)
+  })
+
+  it('never lets a literal name collide with a hashed one', () => {
+    const hashed = docChannelKey('hello world')
+    expect(docChannelKey(hashed.slice('ty:d:'.length))).not.toBe(hashed)
+  })
+})

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import * as encoding from 'lib0/encoding'
+import * as decoding from 'lib0/decoding'
+import * as syncProtocol from 'y-protocols/sync'
+import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness'
+import { decodeFrame, encodeFrame, messageAwareness, messageSync, type DocMessage } from '../../src/protocol/doc-messages.js'
+import { decodeAwarenessEntries } from '../../src/protocol/awareness-entries.js'
+
+const docWith = (text: string): Y.Doc => {
+  const doc = new Y.Doc()
+  doc.getText('t').insert(0, text)
+  return doc
+}
+
+describe('document frames', () => {
+  it('encodes one sync message exactly as y-websocket does (messageSync + y-protocols sync)', () => {
+    const doc = docWith('abc')
+    const theirs = encoding.createEncoder()
+    encoding.writeVarUint(theirs, messageSync)
+    syncProtocol.writeSyncStep1(theirs, doc)
+    expect(encodeFrame([{ type: 'sync-step1', stateVector: Y.encodeStateVector(doc) }])).toEqual(encoding.toUint8Array(theirs))
+
+    const step2 = encoding.createEncoder()
+    encoding.writeVarUint(step2, messageSync)
+    syncProtocol.writeSyncStep2(step2, doc)
+    expect(encodeFrame([{ type: 'sync-step2', update: Y.encodeStateAsUpdate(doc) }])).toEqual(encoding.toUint8Array(step2))
+  })
+
+  it('is read by y-protocols readSyncMessage', () => {
+    const source = docWith('from us')
+    const frame = encodeFrame([{ type: 'sync-update', update: Y.encodeStateAsUpdate(source) }])
+    const decoder = decoding.createDecoder(frame)
+    expect(decoding.readVarUint(decoder)).toBe(messageSync)
+    const target = new Y.Doc()
+    syncProtocol.readSyncMessage(decoder, encoding.createEncoder(), target, null)
+    expect(target.getText('t').toString()).toBe('from us')
+  })
+
+  it('round-trips several messages in one frame', () => {
+    const doc = docWith('xyz')
+    const awareness = new Awareness(doc)
+    awareness.setLocalStateField('user', 'Ada')
+    const messages: DocMessage[] = [
+      { type: 'sync-step1', stateVector: Y.encodeStateVector(doc) },
+      { type: 'awareness', update: encodeAwarenessUpdate(awareness, [doc.clientID]) },
+      { type: 'sync-step2', update: Y.encodeStateAsUpdate(doc) },
+      { type: 'sync-update', update: Y.encodeStateAsUpdate(doc) }
+    ]
+    const { messages: decoded, failure } = decodeFrame(encodeFrame(messages))
+    expect(failure).toBeNull()
+    expect(decoded).toEqual(messages)
+    awareness.destroy()
+  })
+
+  it('keeps the messages before a malformed one and says what failed', () => {
+    const good = encodeFrame([{ type: 'sync-step1', stateVector: Y.encodeStateVector(docWith('a')) }])
+    const frame = new Uint8Array([...good, messageAwareness, 0x90, 0x4e, 1, 2])
+    const { messages, failure } = decodeFrame(frame)
+    expect(messages).toHaveLength(1)
+    expect(failure).toEqual({ messageType: 'awareness', cause: expect.stringMatching(/exceeds/) })
+  })
+
+  it('does not read past the frame when it is a view into a larger buffer', () => {
+    const backing = new Uint8Array(64).fill(1)
+    backing.set([0, 2, 10], 0)
+    const { messages, failure } = decodeFrame(backing.subarray(0, 5))
+    expect(messages).toEqual([])
+    expect(failure?.messageType).toBe('sync-update')
+  })
+})
+
+describe('awareness entries', () => {
+  it('reads client ids, clocks and states, null for removals', () => {
+    const doc = new Y.Doc()
+    const awareness = new Awareness(doc)
+    awareness.setLocalStateField('user', 'Ada')
+    expect(decodeAwarenessEntries(encodeAwarenessUpdate(awareness, [doc.clientID]))).toEqual([{ clientID: doc.clientID, clock: 1, state: { user: 'Ada' } }])
+    awareness.setLocalState(null)
+    expect(decodeAwarenessEntries(encodeAwarenessUpdate(awareness, [doc.clientID]))[0]!.state).toBeNull()
+    awareness.destroy()
+  })
+
+  it('throws on broken JSON and on forged counts', () => {
+    expect(() => decodeAwarenessEntries(Uint8Array.of(1, 5, 1, 2, 0x7b, 0x22))).toThrow()
+    expect(() => decodeAwarenessEntries(Uint8Array.of(0xc0, 0x84, 0x3d, 1, 1, 1))).toThrow(/claims/)
+  })
+})
