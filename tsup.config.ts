@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', testing: 'src/testing/index.ts' },
+  entry: { index: 'src/index.ts', testing: 'src/testing/index.ts', node: 'src/node/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
@@ -9,5 +9,5 @@ export default defineConfig({
   target: 'es2022',
   // Peer and regular dependencies stay imports: the app's bundler dedupes yjs, and the
   // app picks its Trystero strategy.
-  external: ['yjs', 'trystero', /^@trystero-p2p\//, 'y-protocols', 'lib0']
+  external: ['yjs', 'trystero', /^@trystero-p2p\//, 'y-protocols', 'lib0', 'aedes', 'ws']
 })

@@ -1,0 +1,68 @@
+/**
+ * The embedded signaling server: an MQTT broker (aedes) served over WebSocket on 127.0.0.1, for
+ * Trystero's MQTT strategy. It carries only the WebRTC handshake (offers, answers, candidates);
+ * documents go peer to peer. The demo uses it, and so do the tests, so nothing needs the internet.
+ *
+ * Node only. Needs the optional peer dependencies `aedes` and `ws`.
+ */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { TrysteroYjsError } from '../errors.js'
+
+export interface LocalMqttBrokerOptions {
+  /** Default `127.0.0.1`: reachable from this machine only. */
+  host?: string
+  /** Default `0`: any free port. */
+  port?: number
+}
+
+export interface LocalMqttBroker {
+  /** For `relayConfig: {urls: [broker.url]}` with `@trystero-p2p/mqtt`. */
+  readonly url: string
+  readonly port: number
+  /** Signaling bytes received from and sent to clients, for measurements. */
+  readonly traffic: { received: number, sent: number }
+  close: () => Promise<void>
+}
+
+export const startLocalMqttBroker = async (options: LocalMqttBrokerOptions = {}): Promise<LocalMqttBroker> => {
+  const host = options.host ?? '127.0.0.1'
+  const [{ Aedes }, { WebSocketServer, createWebSocketStream }] = await Promise.all([
+    import('aedes').catch((cause: unknown) => { throw new TrysteroYjsError('startLocalMqttBroker needs the "aedes" package', { cause }) }),
+    import('ws').catch((cause: unknown) => { throw new TrysteroYjsError('startLocalMqttBroker needs the "ws" package', { cause }) })
+  ])
+  const broker = await Aedes.createBroker()
+  const http: Server = createServer((_request, response) => {
+    response.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n')
+  })
+  const traffic = { received: 0, sent: 0 }
+  const wss = new WebSocketServer({ server: http })
+  wss.on('connection', (socket, request) => {
+    socket.on('message', (data: Buffer) => { traffic.received += data.byteLength })
+    const send = socket.send.bind(socket)
+    socket.send = ((data: Buffer, ...rest: unknown[]) => {
+      traffic.sent += data.byteLength
+      return (send as (...args: unknown[]) => void)(data, ...rest)
+    }) as typeof socket.send
+    socket.on('error', () => socket.terminate())
+    const stream = createWebSocketStream(socket)
+    stream.on('error', () => stream.destroy())
+    broker.handle(stream as never, request as never)
+  })
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', (cause) => reject(new TrysteroYjsError(`cannot listen on ${host}:${options.port ?? 0}`, { cause })))
+    http.listen(options.port ?? 0, host, resolve)
+  })
+  const { port } = http.address() as AddressInfo
+  return {
+    url: `ws://${host}:${port}`,
+    port,
+    traffic,
+    close: async () => {
+      for (const client of wss.clients) client.terminate()
+      wss.close()
+      await new Promise<void>((resolve) => broker.close(() => resolve()))
+      await new Promise<void>((resolve) => http.close(() => resolve()))
+    }
+  }
+}

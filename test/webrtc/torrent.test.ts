@@ -1,0 +1,3 @@
+import { describeProviderOverWebRTC } from '../support/webrtc-suite.js'
+
+describeProviderOverWebRTC('torrent')
