@@ -107,8 +107,10 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   private readonly fixedRoom: TrysteroRoom | null
   private readonly channelKey: string
   private readonly ownsAwareness: boolean
-  private readonly joinOptions: ProviderOwnOptions<Config>
-  private readonly strategyConfig: Config
+  // `Config` types the constructor's options only: kept out of members, so that a provider of any
+  // strategy is assignable to a plain `TrysteroProvider`.
+  private readonly joinOptions: ProviderOwnOptions<any>
+  private readonly strategyConfig: TrysteroConfig
   private readonly maxMessageBytes: number
 
   private _status: ProviderStatus = 'disconnected'
@@ -147,8 +149,8 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     this.ownsAwareness = awareness === undefined
     this.awareness = awareness ?? new Awareness(doc)
     this.maxMessageBytes = maxMessageBytes
-    this.joinOptions = { joinRoom, joinCallbacks, peerHelloTimeout } as ProviderOwnOptions<Config>
-    this.strategyConfig = { appId: defaultAppId, ...strategyConfig } as unknown as Config
+    this.joinOptions = { joinRoom, joinCallbacks, peerHelloTimeout }
+    this.strategyConfig = { appId: defaultAppId, ...strategyConfig } as TrysteroConfig
 
     doc.on('update', this.onDocUpdate)
     doc.on('destroy', this.onDocDestroy)

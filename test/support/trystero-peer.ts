@@ -12,10 +12,12 @@ import { RTCPeerConnection as PolyfillPeerConnection } from 'node-datachannel/po
 import { useNodeWebSocket } from '../../src/node/index.js'
 import type { JoinRoom, TrysteroConfig } from '../../src/index.js'
 import { startLocalMqttBroker } from '../../src/node/index.js'
+import { closeBroadcastChannels, createBroadcastChannelStrategy } from './signaling/broadcast-channel-strategy.js'
 import { startNostrRelay } from './signaling/nostr-relay.js'
 import { startTorrentTracker } from './signaling/torrent-tracker.js'
 
-export type StrategyName = 'mqtt' | 'nostr' | 'torrent'
+/** The published strategies, and `custom`: one built with `createTopicStrategy` (BroadcastChannel). */
+export type StrategyName = 'mqtt' | 'nostr' | 'torrent' | 'custom'
 
 export interface Signaling {
   strategy: StrategyName
@@ -25,6 +27,10 @@ export interface Signaling {
 
 export const startSignaling = async (strategy: StrategyName): Promise<Signaling> => {
   useNodeWebSocket()
+  if (strategy === 'custom') {
+    const namespace = `bc-${Math.random().toString(36).slice(2)}`
+    return { strategy, url: namespace, close: async () => closeBroadcastChannels() }
+  }
   const server = strategy === 'mqtt' ? await startLocalMqttBroker() : strategy === 'nostr' ? await startNostrRelay() : await startTorrentTracker()
   return { strategy, url: server.url, close: server.close }
 }
@@ -65,8 +71,12 @@ interface StrategyModule {
   pauseRelayReconnection?: () => void
 }
 
-const importFreshStrategy = async (strategy: StrategyName): Promise<StrategyModule> => {
+const importFreshStrategy = async (strategy: StrategyName, signalingUrl: string): Promise<StrategyModule> => {
   vi.resetModules()
+  if (strategy === 'custom') {
+    const core = await import('@trystero-p2p/core')
+    return { joinRoom: createBroadcastChannelStrategy(core as never, signalingUrl), selfId: core.selfId, getRelaySockets: () => ({}) }
+  }
   if (strategy === 'mqtt') return await import('@trystero-p2p/mqtt') as unknown as StrategyModule
   if (strategy === 'nostr') return await import('@trystero-p2p/nostr') as unknown as StrategyModule
   return await import('@trystero-p2p/torrent') as unknown as StrategyModule
@@ -76,7 +86,7 @@ const importFreshStrategy = async (strategy: StrategyName): Promise<StrategyModu
 let creating: Promise<unknown> = Promise.resolve()
 
 export const createTrysteroPeer = async (signaling: Signaling, appId = 'trystero-yjs-test'): Promise<TrysteroPeer> => {
-  const fresh = creating.then(async () => await importFreshStrategy(signaling.strategy))
+  const fresh = creating.then(async () => await importFreshStrategy(signaling.strategy, signaling.url))
   creating = fresh.catch(() => undefined)
   const strategy = await fresh
   if (knownSelfIds.has(strategy.selfId)) throw new Error(`Trystero module instance reused (selfId ${strategy.selfId})`)

@@ -2,12 +2,18 @@
  * A small Nostr relay on 127.0.0.1 for tests: NIP-01 EVENT / REQ / CLOSE with the filters
  * Trystero's Nostr strategy uses (`kinds`, `since`, `#x`), replying OK and EOSE. It does not
  * verify signatures: it only has to carry signaling between peers on this machine.
+ *
+ * Like real relays it does not store ephemeral events (NIP-16: kinds 20000–29999), which is what
+ * Trystero's signaling events are: replaying them would feed a peer that rejoins a room within
+ * the same second the offers and answers of its previous session.
  */
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { AddressInfo } from 'node:net'
 
 interface NostrEvent { id: string, kind: number, created_at: number, tags: string[][], content: string }
 type Filter = { kinds?: number[], since?: number } & Record<string, unknown>
+
+const isEphemeral = (event: NostrEvent): boolean => event.kind >= 20000 && event.kind < 30000
 
 const matches = (event: NostrEvent, filter: Filter): boolean => {
   if (filter.kinds && !filter.kinds.includes(event.kind)) return false
@@ -39,8 +45,10 @@ export const startNostrRelay = async (): Promise<{ url: string, close: () => Pro
       const [type, ...rest] = message
       if (type === 'EVENT') {
         const event = rest[0] as NostrEvent
-        recent.push(event)
-        if (recent.length > 2000) recent.shift()
+        if (!isEphemeral(event)) {
+          recent.push(event)
+          if (recent.length > 2000) recent.shift()
+        }
         socket.send(JSON.stringify(['OK', event.id, true, '']))
         for (const [client, clientSubs] of subscriptions) {
           for (const [subId, filters] of clientSubs) {
