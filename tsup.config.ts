@@ -1,13 +1,19 @@
 import { defineConfig } from 'tsup'
 
-export default defineConfig({
+export default defineConfig([{
   entry: { index: 'src/index.ts', testing: 'src/testing/index.ts', node: 'src/node/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
-  clean: true,
   target: 'es2022',
   // Peer and regular dependencies stay imports: the app's bundler dedupes yjs, and the
   // app picks its Trystero strategy.
   external: ['yjs', 'trystero', /^@trystero-p2p\//, 'y-protocols', 'lib0', 'aedes', 'ws']
-})
+}, {
+  // The broker command: ESM only, no declarations.
+  entry: { 'broker-cli': 'src/node/broker-cli.ts' },
+  format: ['esm'],
+  sourcemap: true,
+  target: 'node20',
+  external: ['aedes', 'ws']
+}])

@@ -11,11 +11,8 @@ const waitUntilSees = async (observer: MemoryTestPeer, observed: MemoryTestPeer,
     () => sees(observer, observed) === expected, [on(observer.provider.awareness, 'change')])
 
 describe('awareness over the memory network', () => {
-  let mesh = createMemoryMesh()
-  afterEach(async () => {
-    await mesh.destroyAll()
-    mesh = createMemoryMesh()
-  })
+  const mesh = createMemoryMesh()
+  afterEach(async () => await mesh.reset())
 
   it("shows a peer's state at the others, and its changes", async () => {
     const a = mesh.add()

@@ -5,8 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import * as prng from 'lib0/prng'
 import type * as Y from 'yjs'
-import { createMemoryMesh, type MemoryTestPeer } from '../support/memory-peers.js'
-import { converged, on, until } from '../support/wait.js'
+import { createMemoryMesh, fullMesh, type MemoryTestPeer } from '../support/memory-peers.js'
+import { converged } from '../support/wait.js'
 
 const read = (doc: Y.Doc): unknown => ({ text: doc.getText('t').toString(), list: doc.getArray('l').toArray() })
 
@@ -27,20 +27,13 @@ const editRandomly = (peers: MemoryTestPeer[], seed: number, rounds: number): vo
   }
 }
 
-const fullMesh = async (peers: MemoryTestPeer[]): Promise<void> => {
-  await until('a full mesh, synced', () => peers.every(({ provider }) => provider.synced && provider.peers.length === peers.length - 1),
-    peers.flatMap(({ provider }) => [on(provider, 'peers'), on(provider, 'synced')]))
-}
-
 describe('faults over the memory network', () => {
-  let mesh = createMemoryMesh()
-  afterEach(async () => {
-    await mesh.destroyAll()
-  })
+  const mesh = createMemoryMesh()
+  afterEach(async () => await mesh.reset())
 
   for (const seed of [1, 2, 3, 4, 5]) {
     it(`converges under duplication and reordering without help (seed ${seed})`, async () => {
-      mesh = createMemoryMesh({ seed, latency: [1, 40], duplicate: 0.3, reorder: true })
+      await mesh.reset({ seed, latency: [1, 40], duplicate: 0.3, reorder: true })
       const peers = [mesh.add(), mesh.add(), mesh.add()]
       await fullMesh(peers)
       editRandomly(peers, seed, 30)
@@ -50,7 +43,7 @@ describe('faults over the memory network', () => {
     })
 
     it(`converges under 30% loss with resyncInterval (seed ${seed})`, async () => {
-      mesh = createMemoryMesh({ seed, latency: [1, 20] })
+      await mesh.reset({ seed, latency: [1, 20] })
       const peers = [mesh.add('room', { resyncInterval: 25 }), mesh.add('room', { resyncInterval: 25 }), mesh.add('room', { resyncInterval: 25 })]
       await fullMesh(peers)
       mesh.network.setFaults({ loss: 0.3, reorder: true })
@@ -63,7 +56,7 @@ describe('faults over the memory network', () => {
   }
 
   it('merges what both sides of a partition wrote once it heals', async () => {
-    mesh = createMemoryMesh({ latency: [1, 10] })
+    await mesh.reset({ latency: [1, 10] })
     const peers = [mesh.add(), mesh.add(), mesh.add(), mesh.add()]
     await fullMesh(peers)
     const [a, b, c, d] = peers as [MemoryTestPeer, MemoryTestPeer, MemoryTestPeer, MemoryTestPeer]

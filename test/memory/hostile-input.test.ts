@@ -10,11 +10,11 @@ import { encodeFrame } from '../../src/protocol/doc-messages.js'
 import { encodeRoomMessage, protocolVersion, roomChannelName } from '../../src/protocol/room-messages.js'
 import type { TrysteroRoom } from '../../src/room-types.js'
 import { hostileFrames, syncUpdateEnvelope, updateWithDeletions } from '../support/hostile-frames.js'
-import { appId, createMemoryMesh, type MemoryTestPeer } from '../support/memory-peers.js'
+import { appId, createMemoryMesh, type MemoryMesh, type MemoryTestPeer } from '../support/memory-peers.js'
 import { converged, nextEvent, on, until } from '../support/wait.js'
 
 /** A peer that joins the room with raw Trystero calls, to send whatever it likes. */
-const joinHostile = (mesh: ReturnType<typeof createMemoryMesh>, announceDoc = false) => {
+const joinHostile = (mesh: MemoryMesh, announceDoc = false) => {
   const peer = mesh.network.createPeer()
   const room: TrysteroRoom = peer.joinRoom({ appId }, 'room')
   const docAction = room.makeAction(docChannelKey(''))
@@ -31,11 +31,8 @@ const joinHostile = (mesh: ReturnType<typeof createMemoryMesh>, announceDoc = fa
 }
 
 describe('hostile input over the memory network', () => {
-  let mesh = createMemoryMesh()
-  afterEach(async () => {
-    await mesh.destroyAll()
-    mesh = createMemoryMesh()
-  })
+  const mesh = createMemoryMesh()
+  afterEach(async () => await mesh.reset())
 
   it('premise: applying a truncated update directly half-applies it', () => {
     const update = updateWithDeletions()

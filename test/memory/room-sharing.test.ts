@@ -10,11 +10,8 @@ import { appId, createMemoryMesh } from '../support/memory-peers.js'
 import { converged, nextEvent, on, until } from '../support/wait.js'
 
 describe('room sharing over the memory network', () => {
-  let mesh = createMemoryMesh()
-  afterEach(async () => {
-    await mesh.destroyAll()
-    mesh = createMemoryMesh()
-  })
+  const mesh = createMemoryMesh()
+  afterEach(async () => await mesh.reset())
 
   it('syncs several documents in one room independently', async () => {
     const peerA = mesh.network.createPeer()

@@ -3,16 +3,13 @@ import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { docChannelKey } from '../../src/index.js'
 import { converged, nextEvent, on, until } from '../support/wait.js'
-import { createMemoryMesh } from '../support/memory-peers.js'
+import { createMemoryMesh, fullMesh } from '../support/memory-peers.js'
 
 const mainDocAction = docChannelKey('')
 
 describe('sync over the memory network', () => {
-  let mesh = createMemoryMesh()
-  afterEach(async () => {
-    await mesh.destroyAll()
-    mesh = createMemoryMesh()
-  })
+  const mesh = createMemoryMesh()
+  afterEach(async () => await mesh.reset())
 
   it('is synced alone right after joining, and connected', async () => {
     const { provider } = mesh.add()
@@ -47,7 +44,7 @@ describe('sync over the memory network', () => {
   it('converges on concurrent edits to Y.Text, Y.Map and Y.Array', async () => {
     const peers = [mesh.add(), mesh.add(), mesh.add()]
     await Promise.all(peers.map(async ({ provider }) => await provider.whenSynced()))
-    await until('a full mesh', () => peers.every(({ provider }) => provider.peers.length === 2), peers.map(({ provider }) => on(provider, 'peers')))
+    await fullMesh(peers)
     peers.forEach(({ doc }, i) => {
       doc.getText('text').insert(0, `peer${i};`)
       doc.getMap('map').set('shared', i)
@@ -84,8 +81,7 @@ describe('sync over the memory network', () => {
     const a = mesh.add()
     const b = mesh.add()
     const c = mesh.add()
-    await until('a full mesh', () => [a, b, c].every(({ provider }) => provider.synced && provider.peers.length === 2),
-      [a, b, c].flatMap(({ provider }) => [on(provider, 'peers'), on(provider, 'synced')]))
+    await fullMesh([a, b, c])
     await mesh.network.settle()
     const before = mesh.network.stats.byAction[mainDocAction]!.messages
     const text = a.doc.getText('t')
@@ -98,8 +94,7 @@ describe('sync over the memory network', () => {
 
   it('never sends a received update back: one message per edit per receiver (N−1)', async () => {
     const peers = [mesh.add(), mesh.add(), mesh.add(), mesh.add()]
-    await until('a full mesh', () => peers.every(({ provider }) => provider.synced && provider.peers.length === 3),
-      peers.flatMap(({ provider }) => [on(provider, 'peers'), on(provider, 'synced')]))
+    await fullMesh(peers)
     await mesh.network.settle()
     const before = mesh.network.stats.byAction[mainDocAction]!.messages
     for (let i = 0; i < 10; i++) {
