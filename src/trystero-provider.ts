@@ -14,7 +14,7 @@ import { decodeFrame, encodeFrame, type DocMessage } from './protocol/doc-messag
 import { RoomHub, type ChannelHandle, type ChannelMember } from './room-hub.js'
 import { acquireRoom, type RoomLease } from './room-lease.js'
 import type { JoinRoom, JoinRoomCallbacks, TrysteroConfig, TrysteroRoom } from './room-types.js'
-import { UpdateBatch } from './update-batch.js'
+import { UpdateCoalescer } from './update-coalescer.js'
 
 export type ProviderStatus = 'connecting' | 'connected' | 'disconnected'
 
@@ -126,7 +126,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   private readonly remotePeers = new Map<string, RemotePeer>()
   /** Awareness client ids each peer announced, to remove them when it goes. */
   private readonly awarenessClientsByPeer = new Map<string, Set<number>>()
-  private readonly pendingUpdates = new UpdateBatch()
+  private readonly pendingUpdates: UpdateCoalescer
   private flushQueued = false
   private savedLocalState: Record<string, unknown> | null = null
   private resyncTimer: ReturnType<typeof setInterval> | null = null
@@ -142,6 +142,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
       throw new TrysteroYjsError('the second argument must be a non-empty room id or a Trystero room')
     }
     this.doc = doc
+    this.pendingUpdates = new UpdateCoalescer(doc)
     this.roomId = typeof roomOrId === 'string' ? roomOrId : null
     this.fixedRoom = typeof roomOrId === 'string' ? null : roomOrId
     this.docName = docName ?? (doc._item !== null ? doc.guid : '')
@@ -438,9 +439,9 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
 
   // --- sending ---
 
-  private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+  private readonly onDocUpdate = (update: Uint8Array, origin: unknown, _doc: Y.Doc, transaction: Y.Transaction): void => {
     if (origin === this || this.channel === null || this.remotePeers.size === 0) return
-    this.pendingUpdates.add(update)
+    this.pendingUpdates.add(update, transaction)
     if (this.flushQueued) return
     this.flushQueued = true
     queueMicrotask(() => {
