@@ -217,6 +217,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     // that listeners attached right after `new` hear it.
     await Promise.resolve()
     let lease: RoomLease | null = null
+    let channel: ChannelHandle
     try {
       if (this.fixedRoomLeft) throw new TrysteroYjsError('the room given to this provider was left by the app; create a provider for a new room')
       let room = this.fixedRoom
@@ -230,7 +231,8 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
         return
       }
       const hub = RoomHub.for(room, { peerHelloTimeout: this.joinOptions.peerHelloTimeout ?? defaultPeerHelloTimeout })
-      this.channel = hub.attach(this.channelKey, this.member)
+      channel = hub.attach(this.channelKey, this.member)
+      this.channel = channel
       this.lease = lease
     } catch (error) {
       await lease?.release()
@@ -245,7 +247,9 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
       this.awareness.setLocalState(state)
     }
     this.setStatus('connected')
-    for (const peerId of this.channel.openPeers()) this.member.peerOpened(peerId)
+    // Listeners of the events above are app code: they may have disconnected us already.
+    if (this.channel !== channel) return
+    for (const peerId of channel.openPeers()) this.member.peerOpened(peerId)
     this.updateSynced()
   }
 
@@ -256,6 +260,8 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
    */
   async disconnect (): Promise<void> {
     this.generation++
+    // A join under way is now stale; the next connect() starts a new one.
+    this.connecting = null
     if (this._status === 'disconnected') return
     const channel = this.channel
     const lease = this.lease

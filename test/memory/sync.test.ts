@@ -133,6 +133,26 @@ describe('sync over the memory network', () => {
     expect(a.doc.getText('t').toString()).toBe('B says: base from A')
   })
 
+  it('reconnects when connect() follows a disconnect() made while still connecting', async () => {
+    const a = mesh.add()
+    const b = mesh.add()
+    expect(a.provider.status).toBe('connecting')
+    void a.provider.disconnect()
+    expect(a.provider.status).toBe('disconnected')
+    await a.provider.connect()
+    expect(a.provider.status).toBe('connected')
+    a.doc.getText('t').insert(0, 'after a quick toggle')
+    await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+  })
+
+  it('survives a status listener that disconnects on connect', async () => {
+    const a = mesh.add('room', { connect: false })
+    a.provider.on('status', ({ status }: { status: string }) => { if (status === 'connected') void a.provider.disconnect() })
+    await a.provider.connect()
+    expect(a.provider.status).toBe('disconnected')
+    expect(a.provider.room).toBeNull()
+  })
+
   it('can be created again for the same document and room after destroy()', async () => {
     const a = mesh.add()
     const b = mesh.add()
