@@ -76,13 +76,19 @@ const installTap = (room: TrysteroRoom, onInternalError: (error: unknown) => voi
       get: () => appLeave,
       set: (handler: ((peerId: string) => void) | null) => { appLeave = handler }
     })
+    // Once: a second Trystero leave() would run its cleanup again, and could unregister a
+    // room joined anew under the same id meanwhile.
+    let leaving: Promise<void> | null = null
     Object.defineProperty(room, 'leave', {
       configurable: true,
       enumerable: true,
       writable: true,
       value: async () => {
-        internal(l => l.roomLeft())
-        await leave.call(room)
+        if (leaving === null) {
+          internal(l => l.roomLeft())
+          leaving = leave.call(room)
+        }
+        await leaving
       }
     })
   }

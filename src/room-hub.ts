@@ -37,7 +37,6 @@ export interface ChannelMember {
 
 /** A member's connection to the hub. */
 export interface ChannelHandle {
-  readonly key: string
   readonly room: TrysteroRoom
   /** Peers that announced this channel open so far; later ones arrive as `peerOpened`. */
   openPeers: () => string[]
@@ -58,6 +57,8 @@ interface RemotePeer {
   /** `null` until the peer's HELLO arrives. */
   channels: Set<string> | null
   helloTimer: ReturnType<typeof setTimeout> | null
+  /** It spoke another protocol version: it has no channel for us, whatever it says later. */
+  incompatible: boolean
 }
 
 const hubs = new WeakMap<TrysteroRoom, RoomHub>()
@@ -105,13 +106,12 @@ export class RoomHub implements RoomEventListener {
       this.start()
     }
     const handle: ChannelHandle = {
-      key,
       room: this.room,
       openPeers: () => [...this.peers].filter(([, peer]) => peer.channels?.has(key) === true).map(([peerId]) => peerId),
       pendingPeerCount: () => this.pendingPeerCount(),
       send: (data, targets) => {
         if (targets.length === 0 || this.members.get(key)?.member !== member) return
-        action.send(data, { target: [...targets] }).catch((error: unknown) => {
+        action.send(data, { target: targets as string[] }).catch((error: unknown) => {
           member.report('error', new TrysteroYjsError('send failed', { peerId: targets.join(','), byteLength: data.byteLength, cause: error }))
         })
       },
@@ -171,7 +171,7 @@ export class RoomHub implements RoomEventListener {
   // --- peers ---
 
   private addPeer (peerId: string, replyRequested: boolean): void {
-    const peer: RemotePeer = { channels: null, helloTimer: null }
+    const peer: RemotePeer = { channels: null, helloTimer: null, incompatible: false }
     peer.helloTimer = setTimeout(() => this.helloTimedOut(peerId, peer), this.options.peerHelloTimeout)
     this.peers.set(peerId, peer)
     this.sendHello(peerId, replyRequested)
@@ -187,7 +187,7 @@ export class RoomHub implements RoomEventListener {
       this.notifyPending()
       return
     }
-    for (const key of peer.channels) this.members.get(key)?.member.peerClosed(peerId)
+    for (const key of peer.channels) this.notify(key, (member) => member.peerClosed(peerId))
   }
 
   private helloTimedOut (peerId: string, peer: RemotePeer): void {
@@ -207,7 +207,18 @@ export class RoomHub implements RoomEventListener {
   }
 
   private notifyPending (): void {
-    for (const { member } of this.members.values()) member.pendingChanged()
+    for (const key of this.members.keys()) this.notify(key, (member) => member.pendingChanged())
+  }
+
+  /** One member's failure (an app listener throwing in a provider) must not cut the others off. */
+  private notify (key: string, f: (member: ChannelMember) => void): void {
+    const member = this.members.get(key)?.member
+    if (member === undefined) return
+    try {
+      f(member)
+    } catch (error) {
+      member.report('error', new TrysteroYjsError('handling a room event failed', { cause: error }))
+    }
   }
 
   // --- room channel messages ---
@@ -232,18 +243,23 @@ export class RoomHub implements RoomEventListener {
       }))
       return
     }
+    // Trystero holds messages that arrive before the action exists and hands them over when we
+    // create it: a HELLO from a peer that has left since must not bring it back as a ghost.
+    if (!(peerId in this.room.getPeers())) return
     let peer = this.peers.get(peerId)
     if (!peer) {
-      // A message can only come from a connected peer; we just have not seen its join yet.
+      // A connected peer whose join we have not seen yet.
       this.addPeer(peerId, false)
       peer = this.peers.get(peerId)!
     }
+    if (peer.incompatible) return
     switch (message.type) {
       case 'hello': {
         if (message.version !== protocolVersion) {
           this.reportAll('warning', new TrysteroYjsError(
             `peer speaks trystero-yjs protocol ${message.version}, this is ${protocolVersion}: ignoring it`,
             { peerId, messageType: 'hello', byteLength: data.byteLength }))
+          peer.incompatible = true
           this.setChannels(peerId, peer, new Set())
           return
         }
@@ -266,8 +282,8 @@ export class RoomHub implements RoomEventListener {
     const before = peer.channels
     peer.channels = channels
     clearHelloTimer(peer)
-    for (const key of before ?? []) if (!channels.has(key)) this.members.get(key)?.member.peerClosed(peerId)
-    for (const key of channels) if (!before?.has(key)) this.members.get(key)?.member.peerOpened(peerId)
+    for (const key of before ?? []) if (!channels.has(key)) this.notify(key, (member) => member.peerClosed(peerId))
+    for (const key of channels) if (!before?.has(key)) this.notify(key, (member) => member.peerOpened(peerId))
     if (before === null) this.notifyPending()
   }
 

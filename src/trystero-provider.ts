@@ -9,7 +9,7 @@ import { ObservableV2 } from 'lib0/observable'
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import { docChannelKey } from './channel-key.js'
 import { TrysteroYjsError } from './errors.js'
-import { decodeAwarenessEntries } from './protocol/awareness-entries.js'
+import { decodeAwarenessEntries, encodeAwarenessEntries } from './protocol/awareness-entries.js'
 import { decodeFrame, encodeFrame, type DocMessage } from './protocol/doc-messages.js'
 import { RoomHub, type ChannelHandle, type ChannelMember } from './room-hub.js'
 import { acquireRoom, type RoomLease } from './room-lease.js'
@@ -126,6 +126,9 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   private readonly remotePeers = new Map<string, RemotePeer>()
   /** Awareness client ids each peer announced, to remove them when it goes. */
   private readonly awarenessClientsByPeer = new Map<string, Set<number>>()
+  /** Which peer speaks for a client id: the first to announce it, until it goes. */
+  private readonly awarenessOwners = new Map<number, string>()
+  private listeningToDoc = false
   private readonly pendingUpdates: UpdateCoalescer
   private flushQueued = false
   private savedLocalState: Record<string, unknown> | null = null
@@ -153,12 +156,11 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     this.joinOptions = { joinRoom, joinCallbacks, peerHelloTimeout }
     this.strategyConfig = { appId: defaultAppId, ...strategyConfig } as TrysteroConfig
 
-    doc.on('update', this.onDocUpdate)
     doc.on('destroy', this.onDocDestroy)
     this.awareness.on('update', this.onAwarenessUpdate)
     if (typeof window !== 'undefined' && typeof window.addEventListener === 'function') {
       window.addEventListener('pagehide', this.onPageHide)
-      window.addEventListener('beforeunload', this.onPageHide)
+      window.addEventListener('pageshow', this.onPageShow)
     }
     if (resyncInterval > 0) this.resyncTimer = setInterval(() => this.resync(), resyncInterval)
     if (connect) void this.connect()
@@ -241,11 +243,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
       this.setStatus('disconnected')
       return
     }
-    if (this.savedLocalState !== null) {
-      const state = this.savedLocalState
-      this.savedLocalState = null
-      this.awareness.setLocalState(state)
-    }
+    this.restoreLocalAwareness()
     this.setStatus('connected')
     // Listeners of the events above are app code: they may have disconnected us already.
     if (this.channel !== channel) return
@@ -260,9 +258,10 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
    */
   async disconnect (): Promise<void> {
     this.generation++
-    // A join under way is now stale; the next connect() starts a new one.
+    // A join under way is now stale (it leaves what it joined); the next connect() starts anew.
+    const staleJoin = this.connecting
     this.connecting = null
-    if (this._status === 'disconnected') return
+    if (this._status === 'disconnected') return await staleJoin ?? undefined
     const channel = this.channel
     const lease = this.lease
     this.lease = null
@@ -281,7 +280,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     }
     this.setStatus('disconnected')
     this.updateSynced()
-    await lease?.release()
+    await Promise.all([lease?.release(), staleJoin])
   }
 
   /** Sends step 1 to every peer with the document open; their step 2 fills any gap. */
@@ -296,13 +295,13 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     if (this.destroyed) return
     this.destroyed = true
     if (this.resyncTimer !== null) clearInterval(this.resyncTimer)
-    this.doc.off('update', this.onDocUpdate)
     this.doc.off('destroy', this.onDocDestroy)
     if (typeof window !== 'undefined' && typeof window.removeEventListener === 'function') {
       window.removeEventListener('pagehide', this.onPageHide)
-      window.removeEventListener('beforeunload', this.onPageHide)
+      window.removeEventListener('pageshow', this.onPageShow)
     }
     const left = this.disconnect()
+    this.setDocSubscription(false)
     this.awareness.off('update', this.onAwarenessUpdate)
     if (this.ownsAwareness) this.awareness.destroy()
     for (const waiter of this.syncedWaiters.splice(0)) {
@@ -319,6 +318,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
       const channel = this.channel
       if (channel === null || this.remotePeers.has(peerId)) return
       this.remotePeers.set(peerId, { answered: false })
+      this.setDocSubscription(true)
       const messages: DocMessage[] = [{ type: 'sync-step1', stateVector: Y.encodeStateVector(this.doc) }]
       if (this.awareness.getLocalState() !== null) {
         messages.push({ type: 'awareness', update: encodeAwarenessUpdate(this.awareness, [this.awareness.clientID]) })
@@ -328,8 +328,9 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
       this.updateSynced()
     },
     peerClosed: (peerId) => {
-      if (!this.remotePeers.delete(peerId)) return
       this.forgetAwarenessOf(peerId)
+      if (!this.remotePeers.delete(peerId)) return
+      if (this.remotePeers.size === 0) this.setDocSubscription(false)
       this.emitPeers([], [peerId])
       this.updateSynced()
     },
@@ -391,6 +392,8 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
           this.emitError(new TrysteroYjsError('malformed state vector', { peerId, messageType: message.type, byteLength, docName: this.docName, cause: error }))
           return
         }
+        // A step 1 Trystero held for us while we had no handler may come from a peer gone since.
+        if (!(peerId in channel.room.getPeers())) return
         channel.send(encodeFrame([{ type: 'sync-step2', update: Y.encodeStateAsUpdate(this.doc, message.stateVector) }]), [peerId])
         return
       }
@@ -411,7 +414,10 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     }
   }
 
-  /** Applies a peer's update whole or not at all (PROTOCOL.md §3.6). */
+  /**
+   * Applies a peer's update whole or not at all (PROTOCOL.md §3.6). Returns whether it was
+   * applied: an exception from a document observer (app code) comes after the update is in.
+   */
   private applyRemoteUpdate (update: Uint8Array, peerId: string, messageType: string, byteLength: number): boolean {
     try {
       Y.decodeUpdate(update)
@@ -419,10 +425,20 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
       this.emitError(new TrysteroYjsError('malformed update rejected', { peerId, messageType, byteLength, docName: this.docName, cause: error }))
       return false
     }
-    Y.applyUpdate(this.doc, update, this)
+    try {
+      Y.applyUpdate(this.doc, update, this)
+    } catch (error) {
+      this.emitError(new TrysteroYjsError('a document observer threw while a peer update was applied', {
+        peerId, messageType, byteLength, docName: this.docName, cause: error
+      }))
+    }
     return true
   }
 
+  /**
+   * A peer speaks only for itself: entries for our own client id, or for an id another peer
+   * announced first, are dropped, so that nobody can rewrite or hide someone else's cursor.
+   */
   private applyRemoteAwareness (update: Uint8Array, peerId: string, byteLength: number): void {
     let entries
     try {
@@ -433,17 +449,46 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
       }))
       return
     }
+    // Presence matters for peers that have the document open; a late message from one that
+    // closed it must not bring its cursor back, with nobody left to remove it.
+    if (!this.remotePeers.has(peerId)) return
     const clients = this.awarenessClientsByPeer.get(peerId) ?? new Set<number>()
-    for (const { clientID, state } of entries) {
-      if (clientID === this.awareness.clientID) continue
+    this.awarenessClientsByPeer.set(peerId, clients)
+    const accepted = entries.filter(({ clientID }) => {
+      const owner = clientID === this.awareness.clientID ? null : this.awarenessOwners.get(clientID) ?? peerId
+      if (owner !== peerId) {
+        this.emitWarning(new TrysteroYjsError(`awareness entry for client ${clientID} dropped: ${owner === null ? 'it is ours' : `peer ${owner} speaks for it`}`, {
+          peerId, messageType: 'awareness', byteLength, docName: this.docName
+        }))
+        return false
+      }
+      return true
+    })
+    for (const { clientID, state } of accepted) {
+      this.awarenessOwners.set(clientID, peerId)
       if (state === null) clients.delete(clientID)
       else clients.add(clientID)
     }
-    this.awarenessClientsByPeer.set(peerId, clients)
-    applyAwarenessUpdate(this.awareness, update, this)
+    if (accepted.length === 0) return
+    applyAwarenessUpdate(this.awareness, accepted.length === entries.length ? update : encodeAwarenessEntries(accepted), this)
   }
 
   // --- sending ---
+
+  /**
+   * Yjs encodes every transaction as an update only while someone listens to `update`: listen
+   * only while there is a peer to send to (peers that join later get everything in step 2).
+   */
+  private setDocSubscription (on: boolean): void {
+    if (on === this.listeningToDoc) return
+    this.listeningToDoc = on
+    if (on) {
+      this.doc.on('update', this.onDocUpdate)
+    } else {
+      this.doc.off('update', this.onDocUpdate)
+      this.pendingUpdates.clear()
+    }
+  }
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown, _doc: Y.Doc, transaction: Y.Transaction): void => {
     if (origin === this || this.channel === null || this.remotePeers.size === 0) return
@@ -480,7 +525,22 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   }
 
   private readonly onPageHide = (): void => {
-    if (this.awareness.getLocalState() !== null) removeAwarenessStates(this.awareness, [this.awareness.clientID], 'window unload')
+    const state = this.awareness.getLocalState()
+    if (state === null) return
+    this.savedLocalState = state
+    removeAwarenessStates(this.awareness, [this.awareness.clientID], 'window unload')
+  }
+
+  /** A page restored from the back/forward cache comes back with its cursor. */
+  private readonly onPageShow = (event: Event): void => {
+    if ((event as PageTransitionEvent).persisted && this.channel !== null) this.restoreLocalAwareness()
+  }
+
+  /** Puts back the state removed on disconnect or pagehide, unless the app set one meanwhile. */
+  private restoreLocalAwareness (): void {
+    const state = this.savedLocalState
+    this.savedLocalState = null
+    if (state !== null && this.awareness.getLocalState() === null) this.awareness.setLocalState(state)
   }
 
   private readonly onDocDestroy = (): void => {
@@ -490,18 +550,19 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   // --- state ---
 
   private forgetAwarenessOf (peerId: string): void {
-    const clients = this.awarenessClientsByPeer.get(peerId)
+    const owned = [...this.awarenessOwners].filter(([, owner]) => owner === peerId).map(([clientID]) => clientID)
+    for (const clientID of owned) this.awarenessOwners.delete(clientID)
     this.awarenessClientsByPeer.delete(peerId)
-    if (clients !== undefined) this.forgetAwarenessClients([...clients])
+    // Every id the peer spoke for, present or removed: their clocks go too.
+    this.forgetAwarenessClients(owned)
   }
 
   private forgetAllPeers (): void {
-    this.pendingUpdates.clear()
     const removed = [...this.remotePeers.keys()]
     this.remotePeers.clear()
-    this.awarenessClientsByPeer.clear()
-    // Including states we heard of indirectly or that outlived their peer: none stay offline.
-    this.forgetAwarenessClients([...this.awareness.meta.keys()].filter((id) => id !== this.awareness.clientID))
+    this.setDocSubscription(false)
+    // Only what peers told us: an awareness the app shares with other providers keeps theirs.
+    for (const peerId of new Set([...this.awarenessOwners.values()])) this.forgetAwarenessOf(peerId)
     if (removed.length > 0) this.emitPeers([], removed)
   }
 
@@ -536,6 +597,21 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   private emitPeers (added: string[], removed: string[]): void {
     const peers = this.peers
     this.emit('peers', [{ added, removed, peers, webrtcPeers: peers, bcPeers: [] }])
+  }
+
+  /**
+   * Like ObservableV2's, but a listener that throws (app code) neither stops the other listeners
+   * nor unwinds the provider halfway through a state change: its error is reported.
+   */
+  override emit<NAME extends keyof TrysteroProviderEvents & string> (name: NAME, args: Parameters<TrysteroProviderEvents[NAME]>): void {
+    for (const listener of [...(this._observers.get(name) ?? [])]) {
+      try {
+        listener(...args)
+      } catch (error) {
+        if (name === 'error' || name === 'warning') console.error(error)
+        else this.emitError(new TrysteroYjsError(`a "${name}" listener threw`, { docName: this.docName, cause: error }))
+      }
+    }
   }
 
   // An app that does not listen still learns of errors, as with Node's EventEmitter.

@@ -49,10 +49,16 @@ export const startLocalMqttBroker = async (options: LocalMqttBrokerOptions = {})
     stream.on('error', () => stream.destroy())
     broker.handle(stream as never, request as never)
   })
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', (cause) => reject(new TrysteroYjsError(`cannot listen on ${host}:${options.port ?? 0}`, { cause })))
-    http.listen(options.port ?? 0, host, resolve)
-  })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', (cause) => reject(new TrysteroYjsError(`cannot listen on ${host}:${options.port ?? 0}`, { cause })))
+      http.listen(options.port ?? 0, host, resolve)
+    })
+  } catch (error) {
+    wss.close()
+    await new Promise<void>((resolve) => broker.close(() => resolve()))
+    throw error
+  }
   const { port } = http.address() as AddressInfo
   return {
     url: `ws://${host}:${port}`,

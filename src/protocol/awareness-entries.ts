@@ -4,6 +4,7 @@
  * a peer speaks for (to remove them at once when the peer leaves).
  */
 import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
 
 export interface AwarenessEntry {
   clientID: number
@@ -26,4 +27,16 @@ export const decodeAwarenessEntries = (update: Uint8Array): AwarenessEntry[] => 
     entries.push({ clientID, clock, state })
   }
   return entries
+}
+
+/** The inverse of `decodeAwarenessEntries`: y-protocols' awareness update encoding. */
+export const encodeAwarenessEntries = (entries: readonly AwarenessEntry[]): Uint8Array => {
+  const encoder = encoding.createEncoder()
+  encoding.writeVarUint(encoder, entries.length)
+  for (const { clientID, clock, state } of entries) {
+    encoding.writeVarUint(encoder, clientID)
+    encoding.writeVarUint(encoder, clock)
+    encoding.writeVarString(encoder, JSON.stringify(state))
+  }
+  return encoding.toUint8Array(encoder)
 }

@@ -20,8 +20,6 @@ export type DocMessage =
   | { type: 'sync-update', update: Uint8Array }
   | { type: 'awareness', update: Uint8Array }
 
-export type DocMessageType = DocMessage['type']
-
 export const encodeFrame = (messages: readonly DocMessage[]): Uint8Array => {
   const encoder = encoding.createEncoder()
   for (const message of messages) writeMessage(encoder, message)

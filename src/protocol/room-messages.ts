@@ -70,7 +70,7 @@ export const decodeRoomMessage = (bytes: Uint8Array): RoomMessage | null => {
   }
 }
 
-/** The leading type number of a room message, for error reports; `undefined` if unreadable. */
+/** The leading type of a room message, for error reports: `hello`, …, `unknown(n)` or `unreadable`. */
 export const roomMessageTypeName = (bytes: Uint8Array): string => {
   try {
     const type = decoding.readVarUint(decoding.createDecoder(bytes))
