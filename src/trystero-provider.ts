@@ -5,12 +5,12 @@
  * that editor bindings expect (y-websocket / y-webrtc events and properties).
  */
 import * as Y from 'yjs'
-import { ObservableV2 } from 'lib0/observable'
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import { docChannelKey } from './channel-key.js'
 import { TrysteroYjsError } from './errors.js'
 import { decodeAwarenessEntries, encodeAwarenessEntries } from './protocol/awareness-entries.js'
 import { decodeFrame, encodeFrame, type DocMessage } from './protocol/doc-messages.js'
+import { ReportingObservable } from './reporting-observable.js'
 import { RoomHub, type ChannelHandle, type ChannelMember } from './room-hub.js'
 import { acquireRoom, type RoomLease } from './room-lease.js'
 import type { JoinRoom, JoinRoomCallbacks, TrysteroConfig, TrysteroRoom } from './room-types.js'
@@ -96,7 +96,7 @@ const loadDefaultJoinRoom = async (): Promise<JoinRoom<any>> => {
  * app already joined (the provider never leaves it; the app's `onPeerJoin`/`onPeerLeave` keep
  * working). See PROTOCOL.md for what goes over the wire and when `synced` is true.
  */
-export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig> extends ObservableV2<TrysteroProviderEvents> {
+export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig> extends ReportingObservable<TrysteroProviderEvents> {
   readonly doc: Y.Doc
   readonly awareness: Awareness
   /** The document's name within the room (PROTOCOL.md §3.1). */
@@ -239,7 +239,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     } catch (error) {
       await lease?.release()
       if (generation !== this.generation) return
-      this.emitError(error instanceof TrysteroYjsError ? error : new TrysteroYjsError('could not join the room', { docName: this.docName, cause: error }))
+      this.reportError(error instanceof TrysteroYjsError ? error : new TrysteroYjsError('could not join the room', { docName: this.docName, cause: error }))
       this.setStatus('disconnected')
       return
     }
@@ -348,7 +348,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
       this.setStatus('disconnected')
       this.updateSynced()
     },
-    report: (kind, error) => kind === 'error' ? this.emitError(error) : this.emitWarning(error)
+    report: (kind, error) => kind === 'error' ? this.reportError(error) : this.reportWarning(error)
   }
 
   // --- receiving ---
@@ -357,12 +357,12 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     const channel = this.channel
     if (channel === null) return
     if (!(data instanceof Uint8Array)) {
-      this.emitError(new TrysteroYjsError('non-binary message ignored', { peerId, messageType: typeof data, docName: this.docName }))
+      this.reportError(new TrysteroYjsError('non-binary message ignored', { peerId, messageType: typeof data, docName: this.docName }))
       return
     }
     const byteLength = data.byteLength
     if (byteLength > this.maxMessageBytes) {
-      this.emitError(new TrysteroYjsError(`message over maxMessageBytes (${this.maxMessageBytes}) dropped`, {
+      this.reportError(new TrysteroYjsError(`message over maxMessageBytes (${this.maxMessageBytes}) dropped`, {
         peerId, messageType: 'frame', byteLength, docName: this.docName
       }))
       return
@@ -373,11 +373,11 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
         this.receiveMessage(channel, message, peerId, byteLength)
       } catch (error) {
         // Thrown by an observer of the document or awareness (app code), not by our decoding.
-        this.emitError(new TrysteroYjsError('handling a message failed', { peerId, messageType: message.type, byteLength, docName: this.docName, cause: error }))
+        this.reportError(new TrysteroYjsError('handling a message failed', { peerId, messageType: message.type, byteLength, docName: this.docName, cause: error }))
       }
     }
     if (failure !== null) {
-      this.emitError(new TrysteroYjsError(`malformed message dropped: ${failure.cause}`, {
+      this.reportError(new TrysteroYjsError(`malformed message dropped: ${failure.cause}`, {
         peerId, messageType: failure.messageType, byteLength, docName: this.docName
       }))
     }
@@ -389,7 +389,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
         try {
           Y.decodeStateVector(message.stateVector)
         } catch (error) {
-          this.emitError(new TrysteroYjsError('malformed state vector', { peerId, messageType: message.type, byteLength, docName: this.docName, cause: error }))
+          this.reportError(new TrysteroYjsError('malformed state vector', { peerId, messageType: message.type, byteLength, docName: this.docName, cause: error }))
           return
         }
         // A step 1 Trystero held for us while we had no handler may come from a peer gone since.
@@ -422,13 +422,13 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     try {
       Y.decodeUpdate(update)
     } catch (error) {
-      this.emitError(new TrysteroYjsError('malformed update rejected', { peerId, messageType, byteLength, docName: this.docName, cause: error }))
+      this.reportError(new TrysteroYjsError('malformed update rejected', { peerId, messageType, byteLength, docName: this.docName, cause: error }))
       return false
     }
     try {
       Y.applyUpdate(this.doc, update, this)
     } catch (error) {
-      this.emitError(new TrysteroYjsError('a document observer threw while a peer update was applied', {
+      this.reportError(new TrysteroYjsError('a document observer threw while a peer update was applied', {
         peerId, messageType, byteLength, docName: this.docName, cause: error
       }))
     }
@@ -444,7 +444,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     try {
       entries = decodeAwarenessEntries(update)
     } catch (error) {
-      this.emitError(new TrysteroYjsError('malformed awareness update rejected', {
+      this.reportError(new TrysteroYjsError('malformed awareness update rejected', {
         peerId, messageType: 'awareness', byteLength, docName: this.docName, cause: error
       }))
       return
@@ -457,7 +457,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     const accepted = entries.filter(({ clientID }) => {
       const owner = clientID === this.awareness.clientID ? null : this.awarenessOwners.get(clientID) ?? peerId
       if (owner !== peerId) {
-        this.emitWarning(new TrysteroYjsError(`awareness entry for client ${clientID} dropped: ${owner === null ? 'it is ours' : `peer ${owner} speaks for it`}`, {
+        this.reportWarning(new TrysteroYjsError(`awareness entry for client ${clientID} dropped: ${owner === null ? 'it is ours' : `peer ${owner} speaks for it`}`, {
           peerId, messageType: 'awareness', byteLength, docName: this.docName
         }))
         return false
@@ -597,35 +597,5 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   private emitPeers (added: string[], removed: string[]): void {
     const peers = this.peers
     this.emit('peers', [{ added, removed, peers, webrtcPeers: peers, bcPeers: [] }])
-  }
-
-  /**
-   * Like ObservableV2's, but a listener that throws (app code) neither stops the other listeners
-   * nor unwinds the provider halfway through a state change: its error is reported.
-   */
-  override emit<NAME extends keyof TrysteroProviderEvents & string> (name: NAME, args: Parameters<TrysteroProviderEvents[NAME]>): void {
-    for (const listener of [...(this._observers.get(name) ?? [])]) {
-      try {
-        listener(...args)
-      } catch (error) {
-        if (name === 'error' || name === 'warning') console.error(error)
-        else this.emitError(new TrysteroYjsError(`a "${name}" listener threw`, { docName: this.docName, cause: error }))
-      }
-    }
-  }
-
-  // An app that does not listen still learns of errors, as with Node's EventEmitter.
-  private emitError (error: TrysteroYjsError): void {
-    if (this.hasListeners('error')) this.emit('error', [error])
-    else console.error(error)
-  }
-
-  private emitWarning (warning: TrysteroYjsError): void {
-    if (this.hasListeners('warning')) this.emit('warning', [warning])
-    else console.warn(warning.message)
-  }
-
-  private hasListeners (name: keyof TrysteroProviderEvents): boolean {
-    return (this._observers.get(name)?.size ?? 0) > 0
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { docChannelKey } from '../../src/index.js'
+import { channelKey } from '../../src/channel-key.js'
 
 describe('document channel key', () => {
   it('uses short safe names literally', () => {
@@ -12,8 +13,14 @@ describe('document channel key', () => {
     expect(docChannelKey(guid)).toBe(docChannelKey(guid))
     expect(docChannelKey('with space')).toMatch(/^ty:h:/)
     expect(docChannelKey('ünïcödé')).toMatch(/^ty:h:/)
-    expect(docChannelKey('hello world')).toBe('ty:h:uU0nuZNNPgilLlLX2n2r-sSE7-N')
+    // base64url(SHA-256("d\0hello world")), first 27 characters
+    expect(docChannelKey('hello world')).toBe('ty:h:36Ng2niSaqxGXiAEAntMvBdDFEG')
     for (const name of [guid, 'x'.repeat(1000), 'ünïcödé', 'a\u0000b']) expect(new TextEncoder().encode(docChannelKey(name)).byteLength).toBeLessThanOrEqual(32)
+  })
+
+  it('keeps kinds apart: a document and an LWW map of the same name are different channels', () => {
+    expect(channelKey('lm', 'prefs')).toBe('ty:lm:prefs')
+    expect(channelKey('lm', 'hello world')).not.toBe(docChannelKey('hello world'))
   })
 
   it('never lets a literal name collide with a hashed one', () => {

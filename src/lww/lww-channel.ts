@@ -1,0 +1,134 @@
+/**
+ * What the synced LWW types share: a channel on a Trystero room through the room hub (so they
+ * can share a room with Yjs documents), the peers that have it open, validated receiving, and
+ * byte counts for the comparison with Y.Map.
+ */
+import * as random from 'lib0/random'
+import { TrysteroYjsError } from '../errors.js'
+import { ReportingObservable, type ReportingEvents } from '../reporting-observable.js'
+import { RoomHub, type ChannelHandle, type ChannelMember } from '../room-hub.js'
+import type { TrysteroRoom } from '../room-types.js'
+import type { Clock } from './clocks.js'
+import { decodeLwwMessage, encodeLwwMessage, type LwwMessageKind } from './lww-wire.js'
+
+export interface SyncedLwwOptions {
+  /** This replica's id, the tie-breaker of equal stamps. Default: a random UUID. */
+  writerId?: string
+  /** Default: a `HybridLogicalClock`. */
+  clock?: Clock
+  /** See TrysteroProvider's option of the same name. Default 5,000 ms. */
+  peerHelloTimeout?: number
+}
+
+export interface LwwChangeEvent {
+  /** The keys that changed (a register's change has none). */
+  keys: string[]
+  /** `'local'` for a write here, else the Trystero id of the peer whose message changed it. */
+  origin: string
+}
+
+export interface SyncedLwwEvents extends ReportingEvents {
+  change: (event: LwwChangeEvent) => void
+  /** Peers that have this register or map open. */
+  peers: (event: { added: string[], removed: string[], peers: string[] }) => void
+}
+
+/** Payload bytes and messages, both ways (Trystero adds 103 bytes of framing per message). */
+export interface LwwTraffic {
+  messagesSent: number
+  bytesSent: number
+  messagesReceived: number
+  bytesReceived: number
+}
+
+export const newWriterId = (): string => random.uuidv4()
+
+export abstract class LwwChannel extends ReportingObservable<SyncedLwwEvents> {
+  readonly room: TrysteroRoom
+  readonly name: string
+  readonly traffic: LwwTraffic = { messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0 }
+  private readonly remotePeers = new Set<string>()
+  private channel: ChannelHandle | null
+
+  protected constructor (room: TrysteroRoom, name: string, channelKey: string, options: SyncedLwwOptions) {
+    super()
+    this.room = room
+    this.name = name
+    const hub = RoomHub.for(room, { peerHelloTimeout: options.peerHelloTimeout ?? 5000 })
+    this.channel = hub.attach(channelKey, this.member)
+    // Peers that had it open before us get our state as they appear; these already have.
+    queueMicrotask(() => { for (const peerId of this.channel?.openPeers() ?? []) this.member.peerOpened(peerId) })
+  }
+
+  get peers (): string[] {
+    return [...this.remotePeers]
+  }
+
+  /** Closes the channel; the room stays joined. */
+  override destroy (): void {
+    this.channel?.detach()
+    this.channel = null
+    this.remotePeers.clear()
+    super.destroy()
+  }
+
+  /** The whole state, for a joining peer. */
+  protected abstract fullState (): unknown
+  /** Merges a validated message's state; returns the changed keys (`[]` for none), or `null` if nothing changed. */
+  protected abstract mergeState (state: unknown): string[] | null
+
+  protected broadcast (kind: LwwMessageKind, state: unknown): void {
+    this.send(kind, state, [...this.remotePeers])
+  }
+
+  protected changed (keys: string[], origin: string): void {
+    this.emit('change', [{ keys, origin }])
+  }
+
+  private send (kind: LwwMessageKind, state: unknown, targets: string[]): void {
+    if (this.channel === null || targets.length === 0) return
+    const bytes = encodeLwwMessage(kind, state)
+    this.traffic.messagesSent += targets.length
+    this.traffic.bytesSent += bytes.byteLength * targets.length
+    this.channel.send(bytes, targets)
+  }
+
+  private readonly member: ChannelMember = {
+    peerOpened: (peerId) => {
+      if (this.channel === null || this.remotePeers.has(peerId)) return
+      this.remotePeers.add(peerId)
+      this.send('state', this.fullState(), [peerId])
+      this.emit('peers', [{ added: [peerId], removed: [], peers: this.peers }])
+    },
+    peerClosed: (peerId) => {
+      if (!this.remotePeers.delete(peerId)) return
+      this.emit('peers', [{ added: [], removed: [peerId], peers: this.peers }])
+    },
+    pendingChanged: () => {},
+    message: (data, peerId) => {
+      if (this.channel === null) return
+      if (!(data instanceof Uint8Array)) {
+        this.reportError(new TrysteroYjsError('non-binary LWW message ignored', { peerId, messageType: typeof data, docName: this.name }))
+        return
+      }
+      this.traffic.messagesReceived++
+      this.traffic.bytesReceived += data.byteLength
+      let keys: string[] | null
+      let kind = 'lww'
+      try {
+        const message = decodeLwwMessage(data)
+        kind = `lww-${message.kind}`
+        keys = this.mergeState(message.state)
+      } catch (error) {
+        this.reportError(new TrysteroYjsError('invalid LWW message rejected', { peerId, messageType: kind, byteLength: data.byteLength, docName: this.name, cause: error }))
+        return
+      }
+      if (keys !== null) this.changed(keys, peerId)
+    },
+    roomLeft: () => {
+      this.channel = null
+      this.remotePeers.clear()
+    },
+    report: (kind, error) => kind === 'error' ? this.reportError(error) : this.reportWarning(error)
+  }
+}

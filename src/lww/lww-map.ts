@@ -1,0 +1,143 @@
+/**
+ * A last-writer-wins map: an LWW register per key, where a delete is a write too (a tombstone
+ * with its own stamp). So a delete wins over an older set and loses to a newer one, and a
+ * deleted key can never come back from a replica that has not heard of the delete.
+ *
+ * Tombstones are kept forever: forgetting one would let an old set resurface. That is the
+ * metadata cost that the comparison with Y.Map (src/compare/) reports.
+ */
+import { compareStamps, HybridLogicalClock, type Clock, type Stamp } from './clocks.js'
+import { assertJsonValue, type JsonValue } from './json-value.js'
+import { assertWriterId, type LwwOptions } from './lww-register.js'
+import { parseMapState, stampToJson, type MapEntryJson, type MapStateJson } from './lww-state.js'
+import { TrysteroYjsError } from '../errors.js'
+
+export interface LwwMapEntry<T> {
+  stamp: Stamp
+  /** `null` on a tombstone. */
+  value: T | null
+  deleted: boolean
+}
+
+interface StoredEntry<T> extends LwwMapEntry<T> {
+  /** `version` at which this entry last changed here: what `delta(since)` selects on. */
+  changedAt: number
+}
+
+export class LWWMap<T extends JsonValue = JsonValue> {
+  readonly writerId: string
+  readonly clock: Clock
+  private readonly store = new Map<string, StoredEntry<T>>()
+  private changes = 0
+
+  constructor (writerId: string, options: LwwOptions = {}) {
+    this.writerId = assertWriterId(writerId)
+    this.clock = options.clock ?? new HybridLogicalClock()
+  }
+
+  /** Counts changes here (local writes and merged entries): a point to take `delta()` from. */
+  get version (): number {
+    return this.changes
+  }
+
+  set (key: string, value: T): Stamp {
+    assertKey(key)
+    assertJsonValue(value, `value of ${JSON.stringify(key)}`)
+    return this.put(key, structuredClone(value), false)
+  }
+
+  /** Deletes `key` (a tombstone, even if the key was never set here); returns whether it was visible before. */
+  delete (key: string): boolean {
+    assertKey(key)
+    const visible = this.has(key)
+    this.put(key, null, true)
+    return visible
+  }
+
+  get (key: string): T | undefined {
+    const entry = this.store.get(key)
+    return entry === undefined || entry.deleted ? undefined : structuredClone(entry.value as T)
+  }
+
+  has (key: string): boolean {
+    const entry = this.store.get(key)
+    return entry !== undefined && !entry.deleted
+  }
+
+  /** Visible keys, in no particular order. */
+  keys (): string[] {
+    return [...this.store].filter(([, entry]) => !entry.deleted).map(([key]) => key)
+  }
+
+  entries (): Array<[string, T]> {
+    return [...this.store].filter(([, entry]) => !entry.deleted).map(([key, entry]) => [key, structuredClone(entry.value as T)])
+  }
+
+  get size (): number {
+    return this.keys().length
+  }
+
+  /** Deleted keys still remembered (they must be, to keep beating older sets). */
+  get tombstones (): number {
+    let count = 0
+    for (const entry of this.store.values()) if (entry.deleted) count++
+    return count
+  }
+
+  /** The entry for `key`, tombstone included: its stamp says which write holds. */
+  entry (key: string): LwwMapEntry<T> | undefined {
+    const entry = this.store.get(key)
+    return entry === undefined ? undefined : { stamp: entry.stamp, value: structuredClone(entry.value), deleted: entry.deleted }
+  }
+
+  /**
+   * Merges a state or a delta from another replica; returns the keys whose entry changed.
+   * Throws, changing nothing, if it is not a valid map state.
+   */
+  merge (state: unknown): string[] {
+    const incoming = parseMapState<T>(state)
+    const changed: string[] = []
+    for (const [key, entry] of incoming) {
+      this.clock.observe(entry.stamp)
+      const current = this.store.get(key)
+      if (current !== undefined && compareStamps(entry.stamp, current.stamp) <= 0) continue
+      this.store.set(key, { ...entry, changedAt: ++this.changes })
+      changed.push(key)
+    }
+    return changed
+  }
+
+  toJSON (): MapStateJson<T> {
+    return this.delta(-1)
+  }
+
+  /** The entries that changed here after `version` was `since`: what a delta sync sends. */
+  delta (since: number): MapStateJson<T> {
+    const entries: Record<string, MapEntryJson<T>> = {}
+    for (const [key, entry] of this.store) {
+      if (entry.changedAt <= since) continue
+      entries[key] = entry.deleted
+        ? { stamp: stampToJson(entry.stamp), deleted: true }
+        : { stamp: stampToJson(entry.stamp), value: structuredClone(entry.value as T) }
+    }
+    return { type: 'lww-map', format: 1, entries }
+  }
+
+  static fromJSON<T extends JsonValue = JsonValue> (state: unknown, writerId: string, options: LwwOptions = {}): LWWMap<T> {
+    const map = new LWWMap<T>(writerId, options)
+    map.merge(state)
+    return map
+  }
+
+  /** Like a merge: a local write whose stamp loses to the entry here (a `WallClock` behind) is lost. */
+  private put (key: string, value: T | null, deleted: boolean): Stamp {
+    const stamp = this.clock.next(this.writerId)
+    const current = this.store.get(key)
+    if (current === undefined || compareStamps(stamp, current.stamp) > 0) this.store.set(key, { stamp, value, deleted, changedAt: ++this.changes })
+    return stamp
+  }
+}
+
+const assertKey = (key: unknown): void => {
+  if (typeof key !== 'string') throw new TrysteroYjsError(`an LWWMap key must be a string, got ${typeof key}`)
+}
