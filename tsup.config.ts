@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig([{
-  entry: { index: 'src/index.ts', testing: 'src/testing/index.ts', node: 'src/node/index.ts', lww: 'src/lww/index.ts' },
+  entry: { index: 'src/index.ts', testing: 'src/testing/index.ts', node: 'src/node/index.ts', lww: 'src/lww/index.ts', compare: 'src/compare/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

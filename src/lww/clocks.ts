@@ -39,7 +39,7 @@ export interface ClockOptions {
 
 export class HybridLogicalClock implements Clock {
   readonly kind = 'hlc'
-  private time = 0
+  private time = -Infinity
   private counter = 0
   private readonly now: () => number
 

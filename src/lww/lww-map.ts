@@ -46,12 +46,10 @@ export class LWWMap<T extends JsonValue = JsonValue> {
     return this.put(key, structuredClone(value), false)
   }
 
-  /** Deletes `key` (a tombstone, even if the key was never set here); returns whether it was visible before. */
-  delete (key: string): boolean {
+  /** Deletes `key`: a write of a tombstone (even if the key was never set here); returns its stamp. */
+  delete (key: string): Stamp {
     assertKey(key)
-    const visible = this.has(key)
-    this.put(key, null, true)
-    return visible
+    return this.put(key, null, true)
   }
 
   get (key: string): T | undefined {

@@ -63,12 +63,12 @@ abstract class SyncedMap<T extends JsonValue> extends LwwChannel {
     return stamp
   }
 
-  delete (key: string): boolean {
+  delete (key: string): Stamp {
     const since = this.map.version
-    const visible = this.map.delete(key)
+    const stamp = this.map.delete(key)
     this.sendWrite(since)
     this.changed([key], 'local')
-    return visible
+    return stamp
   }
 
   get (key: string): T | undefined {

@@ -42,6 +42,16 @@ export interface MemoryPeer {
   readonly joinRoom: JoinRoom<TrysteroConfig>
 }
 
+/** A message handed to its receiver (after loss and partitions: what actually arrived). */
+export interface MemoryDelivery {
+  from: string
+  to: string
+  action: string
+  payload: unknown
+  /** Virtual time of arrival. */
+  time: number
+}
+
 interface ScheduledEvent {
   time: number
   seq: number
@@ -75,6 +85,7 @@ export class MemoryNetwork {
   readonly stats: MemoryNetworkStats = { messages: 0, bytes: 0, dropped: 0, duplicated: 0, byAction: {} }
   /** Exceptions thrown by `onMessage` handlers (Trystero logs and swallows them). */
   readonly handlerErrors: unknown[] = []
+  private readonly deliveryListeners = new Set<(delivery: MemoryDelivery) => void>()
 
   constructor (options: MemoryNetworkOptions = {}) {
     this.random = prng.create(options.seed ?? 1)
@@ -120,6 +131,17 @@ export class MemoryNetwork {
   heal (): void {
     this.groups = new Map()
     this.reconcileLinks()
+  }
+
+  /** Runs `callback` when virtual time reaches `time` (at once, in order, if it has passed). */
+  at (time: number, callback: () => void): void {
+    this.schedule(Math.max(0, time - this.virtualNow), callback)
+  }
+
+  /** Calls `listener` for every delivered message; returns a function that stops it. */
+  observeDeliveries (listener: (delivery: MemoryDelivery) => void): () => void {
+    this.deliveryListeners.add(listener)
+    return () => this.deliveryListeners.delete(listener)
   }
 
   /** Cuts the link between two peers only (a partition cuts whole groups). */
@@ -179,7 +201,10 @@ export class MemoryNetwork {
       if (!this.faults.reorder) time = Math.max(time, this.linkClock.get(link) ?? 0)
       this.linkClock.set(link, time)
       this.schedule(time - this.virtualNow, () => {
-        if (from.isConnectedTo(to.selfId) && to.isConnectedTo(from.selfId)) to.deliver(from.selfId, action, clonePayload(payload))
+        if (!from.isConnectedTo(to.selfId) || !to.isConnectedTo(from.selfId)) return
+        const copy = clonePayload(payload)
+        for (const listener of this.deliveryListeners) listener({ from: from.selfId, to: to.selfId, action, payload: copy, time: this.virtualNow })
+        to.deliver(from.selfId, action, copy)
       })
     }
   }

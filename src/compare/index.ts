@@ -1,0 +1,7 @@
+export { runScenario, sideLabels } from './run-scenario.js'
+export type { ScenarioResult, SideId, SideResult, WriteRecord } from './run-scenario.js'
+export { builtInScenarios, clockSkew, concurrentSet, deleteRacingSet, lateJoiner, manyKeys, offlineEdits, partitionHeal } from './built-in-scenarios.js'
+export type { Scenario, ScenarioReplica, ScenarioStep } from './scenario.js'
+export { formatStamp } from './explain.js'
+export type { Contest } from './explain.js'
+export { notes, scenarioSection, scenarioTable, summaryTable } from './report.js'
