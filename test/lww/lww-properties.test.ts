@@ -76,43 +76,66 @@ describe('LWW merge laws (property-based)', () => {
     }), { numRuns: 300 })
   })
 
-  it('converges on N replicas whatever the delivery order, with duplicates and interleaved writes', () => {
-    const deliveryPlan = fc.record({
-      ops: fc.array(op, { maxLength: 30 }),
-      kind: clockKind,
-      // Where each replica's deltas go, in what order, and which get delivered twice.
-      order: fc.array(fc.nat(), { maxLength: 200 }),
-      duplicates: fc.array(fc.boolean(), { maxLength: 200 })
-    })
-    fc.assert(fc.property(deliveryPlan, ({ ops, kind, order, duplicates }) => {
+  /** Replicas of one type that write, send, and receive in a random order (duplicates included). */
+  const deliveryPlan = fc.record({
+    ops: fc.array(op, { maxLength: 30 }),
+    kind: clockKind,
+    order: fc.array(fc.nat(), { maxLength: 200 }),
+    duplicates: fc.array(fc.boolean(), { maxLength: 200 })
+  })
+
+  interface Replica { write: (op: Op) => unknown, merge: (message: unknown) => unknown, state: () => string }
+
+  const convergesWhateverTheOrder = (makeReplica: (writer: string, clock: Clock) => Replica) =>
+    ({ ops, kind, order, duplicates }: { ops: Op[], kind: 'wall' | 'hlc', order: number[], duplicates: boolean[] }): void => {
       const times = writers.map(() => 0)
-      const clock = (i: number): Clock => kind === 'wall' ? new WallClock({ now: () => times[i]! }) : new HybridLogicalClock({ now: () => times[i]! })
-      const maps = writers.map((w, i) => new LWWMap(w, { clock: clock(i) }))
-      // Every write's delta, addressed to every other replica, in flight.
-      const inFlight: Array<{ to: number, delta: unknown }> = []
+      const replicas = writers.map((w, i) => makeReplica(w, kind === 'wall' ? new WallClock({ now: () => times[i]! }) : new HybridLogicalClock({ now: () => times[i]! })))
+      const inFlight: Array<{ to: number, message: unknown }> = []
       const deliver = (index: number): void => {
-        const [message] = inFlight.splice(index % inFlight.length, 1)
-        maps[message!.to]!.merge(message!.delta)
+        const [m] = inFlight.splice(index % inFlight.length, 1)
+        replicas[m!.to]!.merge(m!.message)
       }
       let step = 0
-      for (const { writer, time, key, value } of ops) {
+      for (const o of ops) {
         // Some messages arrive between writes, in a random order: writes see varying histories.
         while (inFlight.length > 0 && (order[step] ?? 0) % 3 === 0) deliver(order[step++] ?? 0)
         step++
-        times[writer] = time
-        const since = maps[writer]!.version
-        if (value === undefined) maps[writer]!.delete(key)
-        else maps[writer]!.set(key, value)
-        const delta = maps[writer]!.delta(since)
+        times[o.writer] = o.time
+        const message = replicas[o.writer]!.write(o)
         writers.forEach((_, to) => {
-          if (to === writer) return
-          inFlight.push({ to, delta })
-          if (duplicates[inFlight.length] === true) inFlight.push({ to, delta })
+          if (to === o.writer) return
+          inFlight.push({ to, message })
+          if (duplicates[inFlight.length] === true) inFlight.push({ to, message })
         })
       }
       while (inFlight.length > 0) deliver(order[step++] ?? 0)
-      const states = maps.map((m) => canonical(m.toJSON()))
-      expect(new Set(states).size).toBe(1)
-    }), { numRuns: 300 })
+      expect(new Set(replicas.map((r) => r.state())).size).toBe(1)
+    }
+
+  it('converges on N LWWMap replicas sending deltas, whatever the delivery order, with duplicates', () => {
+    fc.assert(fc.property(deliveryPlan, convergesWhateverTheOrder((writer, clock) => {
+      const map = new LWWMap(writer, { clock })
+      return {
+        write: ({ key, value }) => {
+          const since = map.version
+          if (value === undefined) map.delete(key)
+          else map.set(key, value)
+          return map.delta(since)
+        },
+        merge: (delta) => map.merge(delta),
+        state: () => canonical(map.toJSON())
+      }
+    })), { numRuns: 300 })
+  })
+
+  it('converges on N LWWRegister replicas sending their state, whatever the delivery order, with duplicates', () => {
+    fc.assert(fc.property(deliveryPlan, convergesWhateverTheOrder((writer, clock) => {
+      const register = new LWWRegister(writer, { clock })
+      return {
+        write: ({ value }) => { register.write(value ?? null); return register.toJSON() },
+        merge: (state) => register.merge(state),
+        state: () => JSON.stringify(register.toJSON())
+      }
+    })), { numRuns: 300 })
   })
 })
