@@ -14,6 +14,7 @@ import { ReportingObservable } from './reporting-observable.js'
 import { RoomHub, type ChannelHandle, type ChannelMember } from './room-hub.js'
 import { acquireRoom, type RoomLease } from './room-lease.js'
 import type { JoinRoom, JoinRoomCallbacks, TrysteroConfig, TrysteroRoom } from './room-types.js'
+import { noTraffic, type Traffic } from './traffic.js'
 import { UpdateCoalescer } from './update-coalescer.js'
 
 export type ProviderStatus = 'connecting' | 'connected' | 'disconnected'
@@ -124,6 +125,8 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   private lease: RoomLease | null = null
   private channel: ChannelHandle | null = null
   private readonly remotePeers = new Map<string, RemotePeer>()
+  /** Per peer, kept after it leaves: the totals must not shrink. */
+  private readonly trafficByPeer = new Map<string, Traffic>()
   /** Awareness client ids each peer announced, to remove them when it goes. */
   private readonly awarenessClientsByPeer = new Map<string, Set<number>>()
   /** Which peer speaks for a client id: the first to announce it, until it goes. */
@@ -189,6 +192,28 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   /** The Trystero room while connected (use it for your own actions, `ping`, …), else `null`. */
   get room (): TrysteroRoom | null {
     return this.channel?.room ?? null
+  }
+
+  /** This document's payload bytes and messages, both ways, since the provider was created. */
+  get traffic (): Traffic {
+    const total = noTraffic()
+    for (const t of this.trafficByPeer.values()) {
+      total.messagesSent += t.messagesSent
+      total.bytesSent += t.bytesSent
+      total.messagesReceived += t.messagesReceived
+      total.bytesReceived += t.bytesReceived
+    }
+    return total
+  }
+
+  /** This document's traffic with one peer. */
+  trafficWith (peerId: string): Traffic {
+    return { ...(this.trafficByPeer.get(peerId) ?? noTraffic()) }
+  }
+
+  /** The awareness client ids a peer speaks for: which user (cursor, name) is that peer. */
+  peerAwareness (peerId: string): number[] {
+    return [...(this.awarenessClientsByPeer.get(peerId) ?? [])]
   }
 
   /** Resolves the next time the provider is synced (at once if it is). Rejects if it is destroyed first. */
@@ -287,7 +312,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   resync (): void {
     const channel = this.channel
     if (channel === null || this.remotePeers.size === 0) return
-    channel.send(encodeFrame([{ type: 'sync-step1', stateVector: Y.encodeStateVector(this.doc) }]), [...this.remotePeers.keys()])
+    this.sendFrame(channel, [{ type: 'sync-step1', stateVector: Y.encodeStateVector(this.doc) }], [...this.remotePeers.keys()])
   }
 
   /** Disconnects and releases everything. Also runs when the document is destroyed. */
@@ -323,7 +348,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
       if (this.awareness.getLocalState() !== null) {
         messages.push({ type: 'awareness', update: encodeAwarenessUpdate(this.awareness, [this.awareness.clientID]) })
       }
-      channel.send(encodeFrame(messages), [peerId])
+      this.sendFrame(channel, messages, [peerId])
       this.emitPeers([peerId], [])
       this.updateSynced()
     },
@@ -361,6 +386,9 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
       return
     }
     const byteLength = data.byteLength
+    const traffic = this.trafficFor(peerId)
+    traffic.messagesReceived++
+    traffic.bytesReceived += byteLength
     if (byteLength > this.maxMessageBytes) {
       this.reportError(new TrysteroYjsError(`message over maxMessageBytes (${this.maxMessageBytes}) dropped`, {
         peerId, messageType: 'frame', byteLength, docName: this.docName
@@ -394,7 +422,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
         }
         // A step 1 Trystero held for us while we had no handler may come from a peer gone since.
         if (!(peerId in channel.room.getPeers())) return
-        channel.send(encodeFrame([{ type: 'sync-step2', update: Y.encodeStateAsUpdate(this.doc, message.stateVector) }]), [peerId])
+        this.sendFrame(channel, [{ type: 'sync-step2', update: Y.encodeStateAsUpdate(this.doc, message.stateVector) }], [peerId])
         return
       }
       case 'sync-step2': {
@@ -504,7 +532,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   private flushUpdates (channel: ChannelHandle): void {
     const update = this.pendingUpdates.take()
     if (update === null || this.remotePeers.size === 0) return
-    channel.send(encodeFrame([{ type: 'sync-update', update }]), [...this.remotePeers.keys()])
+    this.sendFrame(channel, [{ type: 'sync-update', update }], [...this.remotePeers.keys()])
   }
 
   private readonly onAwarenessUpdate = (
@@ -520,8 +548,28 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     this.sendAwareness(channel, encodeAwarenessUpdate(this.awareness, [own]))
   }
 
+  private sendFrame (channel: ChannelHandle, messages: DocMessage[], targets: string[]): void {
+    if (targets.length === 0) return
+    const frame = encodeFrame(messages)
+    for (const peerId of targets) {
+      const traffic = this.trafficFor(peerId)
+      traffic.messagesSent++
+      traffic.bytesSent += frame.byteLength
+    }
+    channel.send(frame, targets)
+  }
+
+  private trafficFor (peerId: string): Traffic {
+    let traffic = this.trafficByPeer.get(peerId)
+    if (traffic === undefined) {
+      traffic = noTraffic()
+      this.trafficByPeer.set(peerId, traffic)
+    }
+    return traffic
+  }
+
   private sendAwareness (channel: ChannelHandle, update: Uint8Array): void {
-    channel.send(encodeFrame([{ type: 'awareness', update }]), [...this.remotePeers.keys()])
+    this.sendFrame(channel, [{ type: 'awareness', update }], [...this.remotePeers.keys()])
   }
 
   private readonly onPageHide = (): void => {

@@ -8,6 +8,7 @@ import { TrysteroYjsError } from '../errors.js'
 import { ReportingObservable, type ReportingEvents } from '../reporting-observable.js'
 import { RoomHub, type ChannelHandle, type ChannelMember } from '../room-hub.js'
 import type { TrysteroRoom } from '../room-types.js'
+import { noTraffic, type Traffic } from '../traffic.js'
 import type { Clock } from './clocks.js'
 import { decodeLwwMessage, encodeLwwMessage, type LwwMessageKind } from './lww-wire.js'
 
@@ -33,20 +34,12 @@ export interface SyncedLwwEvents extends ReportingEvents {
   peers: (event: { added: string[], removed: string[], peers: string[] }) => void
 }
 
-/** Payload bytes and messages, both ways (Trystero adds 103 bytes of framing per message). */
-export interface LwwTraffic {
-  messagesSent: number
-  bytesSent: number
-  messagesReceived: number
-  bytesReceived: number
-}
-
 export const newWriterId = (): string => random.uuidv4()
 
 export abstract class LwwChannel extends ReportingObservable<SyncedLwwEvents> {
   readonly room: TrysteroRoom
   readonly name: string
-  readonly traffic: LwwTraffic = { messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0 }
+  readonly traffic: Traffic = noTraffic()
   private readonly remotePeers = new Set<string>()
   private channel: ChannelHandle | null
 

@@ -176,6 +176,24 @@ describe('sync over the memory network', () => {
     expect(a.provider.connected).toBe(false)
   })
 
+  it('counts traffic per peer (what A sent B is what B received from A) and maps peers to awareness clients', async () => {
+    const a = mesh.add()
+    const b = mesh.add()
+    b.provider.awareness.setLocalStateField('user', 'Bob')
+    a.doc.getText('t').insert(0, 'x'.repeat(500))
+    await converged([a.doc, b.doc], (d) => d.getText('t').length)
+    await until('A knows B\'s cursor', () => a.provider.awareness.getStates().has(b.doc.clientID), [on(a.provider.awareness, 'change')])
+    await mesh.network.settle()
+    const aToB = a.provider.trafficWith(b.peer.selfId)
+    const bFromA = b.provider.trafficWith(a.peer.selfId)
+    expect(aToB.bytesSent).toBeGreaterThan(500)
+    expect(bFromA.bytesReceived).toBe(aToB.bytesSent)
+    expect(bFromA.messagesReceived).toBe(aToB.messagesSent)
+    expect(a.provider.traffic).toEqual(aToB)
+    expect(a.provider.peerAwareness(b.peer.selfId)).toEqual([b.doc.clientID])
+    expect(a.provider.peerAwareness('nobody')).toEqual([])
+  })
+
   it('heals a lost update with resyncInterval', async () => {
     const a = mesh.add('room', { resyncInterval: 20 })
     const b = mesh.add('room', { resyncInterval: 20 })
