@@ -1,7 +1,8 @@
 /**
  * The scenarios `npm run compare` plays, each built to show one difference (or agreement)
- * between last-writer-wins and Y.Map. Replica A has Yjs client id 1, B 2, and so on: Yjs keeps
- * the higher client id among concurrent writes, so these ids are part of each story.
+ * between last-writer-wins and Y.Map. Replica A has Yjs client id 1, B 2, and so on: among
+ * concurrent writes that replaced the same value Yjs keeps the higher client id, so these ids are
+ * part of each story.
  */
 import * as prng from 'lib0/prng'
 import type { Scenario, ScenarioReplica, ScenarioStep } from './scenario.js'

@@ -81,6 +81,6 @@ export const scenarioSection = (result: ScenarioResult): string =>
 export const notes = [
   'Bytes are payloads as counted by the in-memory network; Trystero adds 103 bytes of framing per message. The room channel (which peer has which document open), shared by the three, is not counted.',
   'LWW sides are `DeltaSyncedLWWMap`s (a write sends only the changed entry; a joining peer gets the whole state); the Y.Map side is a Y.Doc synced by `TrysteroProvider`.',
-  '"Causally later writes lost": writes that lost to a write their replica had already received when it made them.',
+  '"Causally later writes lost": writes that lost to a write their replica had already received when it made them (a delete is not counted when the key ends up deleted anyway).',
   '"Tombstones": deleted keys an LWW map must remember; for Y.Map, the deleted items it keeps (every overwritten or deleted value: their content is dropped, their ids stay).'
 ]

@@ -15,7 +15,7 @@ import { decodeLwwMessage } from '../lww/lww-wire.js'
 import { parseMapState } from '../lww/lww-state.js'
 import { DeltaSyncedLWWMap } from '../lww/synced-lww.js'
 import { roomChannelName } from '../protocol/room-messages.js'
-import { MemoryNetwork, type MemoryPeer } from '../testing/memory-network.js'
+import { MemoryNetwork, type LatencyFunction, type MemoryPeer } from '../testing/memory-network.js'
 import { TrysteroProvider } from '../trystero-provider.js'
 import { explainContests, type Contest } from './explain.js'
 import { isWrite, type Scenario, type ScenarioReplica, type ScenarioStep } from './scenario.js'
@@ -41,6 +41,8 @@ export interface WriteRecord {
   hlcStamp: Stamp
   /** The Yjs item a set created; a delete creates none. */
   yItem: { client: number, clock: number } | null
+  /** The value a set replaced in Yjs (the item's origin): `null` if the key had none there. */
+  yOrigin: { client: number, clock: number } | null
   /** The Yjs item a delete removed; `null` if the key had no value at that replica. */
   yRemoved: { client: number, clock: number } | null
   /**
@@ -74,6 +76,13 @@ export interface ScenarioResult {
   differsFromYMap: { 'lww-wall': string[], 'lww-hlc': string[] }
   /** The room channel (which peer has what open), shared by the three sides. */
   roomTraffic: { messages: number, bytes: number }
+  /**
+   * Writes that had seen different earlier writes of their key on the HLC side than on the Y.Map
+   * side (deletes that removed nothing are left out: they leave no trace in Yjs). The network is
+   * the same for both, but the protocols are not: on (re)connection LWW pushes its state while
+   * Yjs asks for what it lacks (step 1, then step 2), half a round trip more.
+   */
+  historiesDiffer: number
 }
 
 interface LiveReplica {
@@ -96,9 +105,26 @@ const docName = ''
 
 const stampId = (stamp: Stamp): string => `${stamp.time}:${stamp.counter}:${stamp.writer}`
 
+/**
+ * The same weather for the three sides: a delay drawn from the link and the send time, not from
+ * how many messages went before, so the LWW deltas and the Yjs update of one write, sent on one
+ * link in one tick, arrive together.
+ */
+const sameWeather = (latency: Scenario['latencyMs'], seed: number): number | LatencyFunction => {
+  if (typeof latency === 'number') return latency
+  const [min, max] = latency
+  return ({ from, to, time }) => min + (fnv1a(`${seed}|${from}|${to}|${time}`) % (max - min + 1))
+}
+
+const fnv1a = (text: string): number => {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0
+  return hash
+}
+
 export const runScenario = async (scenario: Scenario): Promise<ScenarioResult> => {
   validateScenario(scenario)
-  const network = new MemoryNetwork({ seed: scenario.seed ?? 1, latency: scenario.latencyMs })
+  const network = new MemoryNetwork({ latency: sameWeather(scenario.latencyMs, scenario.seed ?? 1) })
   const live = new Map<string, LiveReplica>()
   const bySelfId = new Map<string, LiveReplica>()
   const writes: WriteRecord[] = []
@@ -131,6 +157,11 @@ export const runScenario = async (scenario: Scenario): Promise<ScenarioResult> =
     }
   }
 
+  // The script's time 0 is when the replicas that start together have met and synced: scenarios
+  // start from replicas in sync, and stamps read scenario time.
+  let epoch = 0
+  const scenarioTime = (): number => network.now - epoch
+
   const join = (spec: ScenarioReplica): void => {
     const peer = network.createPeer(`replica-${spec.id}`)
     const room = peer.joinRoom({ appId }, roomId)
@@ -143,8 +174,8 @@ export const runScenario = async (scenario: Scenario): Promise<ScenarioResult> =
     const replica: LiveReplica = {
       spec,
       peer,
-      wall: new DeltaSyncedLWWMap(room, wallChannel, { writerId: spec.id, clock: new WallClock({ now: () => network.now, skewMs }) }),
-      hlc: new DeltaSyncedLWWMap(room, hlcChannel, { writerId: spec.id, clock: new HybridLogicalClock({ now: () => network.now + skewMs }) }),
+      wall: new DeltaSyncedLWWMap(room, wallChannel, { writerId: spec.id, clock: new WallClock({ now: scenarioTime, skewMs }) }),
+      hlc: new DeltaSyncedLWWMap(room, hlcChannel, { writerId: spec.id, clock: new HybridLogicalClock({ now: () => scenarioTime() + skewMs }) }),
       doc,
       ymap: doc.getMap<JsonValue>('map'),
       provider: new TrysteroProvider(doc, room, { awareness, docName }),
@@ -170,16 +201,18 @@ export const runScenario = async (scenario: Scenario): Promise<ScenarioResult> =
     const before = replica.ymap._map.get(key)
     const yRemoved = !isSet && before !== undefined && !before.deleted ? { client: before.id.client, clock: before.id.clock } : null
     let yItem: WriteRecord['yItem'] = null
+    let yOrigin: WriteRecord['yOrigin'] = null
     if (isSet) {
       replica.ymap.set(key, step.value)
-      const { client, clock } = replica.ymap._map.get(key)!.id
-      yItem = { client, clock }
+      const item = replica.ymap._map.get(key)!
+      yItem = { client: item.id.client, clock: item.id.clock }
+      yOrigin = item.origin === null ? null : { client: item.origin.client, clock: item.origin.clock }
     } else {
       replica.ymap.delete(key)
     }
     writes.push({
       index, replica: step.replica, clientId: replica.spec.clientId, at: step.at, op: isSet ? 'set' : 'delete', key,
-      ...(isSet ? { value: step.value } : {}), wallStamp, hlcStamp, yItem, yRemoved, saw
+      ...(isSet ? { value: step.value } : {}), wallStamp, hlcStamp, yItem, yOrigin, yRemoved, saw
     })
     writeByStamp['lww-wall'].set(stampId(wallStamp), index)
     writeByStamp['lww-hlc'].set(stampId(hlcStamp), index)
@@ -196,11 +229,11 @@ export const runScenario = async (scenario: Scenario): Promise<ScenarioResult> =
     if (!isWrite(step)) applyLinks()
   }
 
-  for (const spec of scenario.replicas) {
-    if ((spec.joinAt ?? 0) === 0) join(spec)
-    else network.at(spec.joinAt!, () => join(spec))
-  }
-  for (const step of scenario.steps) network.at(step.at, () => run(step))
+  for (const spec of scenario.replicas) if ((spec.joinAt ?? 0) === 0) join(spec)
+  await network.settle()
+  epoch = network.now
+  for (const spec of scenario.replicas) if ((spec.joinAt ?? 0) > 0) network.at(epoch + spec.joinAt!, () => join(spec))
+  for (const step of scenario.steps) network.at(epoch + step.at, () => run(step))
   await network.settle()
   stopObserving()
 
@@ -216,8 +249,9 @@ const collect = (scenario: Scenario, network: MemoryNetwork, replicas: LiveRepli
     const counts = network.stats.byAction[action]
     return { messages: counts?.messages ?? 0, bytes: counts?.bytes ?? 0 }
   }
+  // Code-unit order, not the locale's: the same on every machine.
   const sorted = (entries: Array<[string, JsonValue]>): Record<string, JsonValue> =>
-    Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)))
+    Object.fromEntries(entries.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
   const first = replicas[0]!
 
   const lwwSide = (side: 'lww-wall' | 'lww-hlc'): SideResult => {
@@ -242,9 +276,10 @@ const collect = (scenario: Scenario, network: MemoryNetwork, replicas: LiveRepli
 
   const ymapSide = (): SideResult => {
     const values = Object.fromEntries(replicas.map((r) => [r.spec.id, sorted(Object.entries(r.ymap.toJSON()))]))
+    // The key's last item: its value if not deleted, else the value the winning delete removed.
     const contests = explainContests('ymap', writes, () => null, (key) => {
       const item = first.ymap._map.get(key)
-      return item === undefined || item.deleted ? null : { client: item.id.client, clock: item.id.clock }
+      return item === undefined ? null : { client: item.id.client, clock: item.id.clock, deleted: item.deleted }
     })
     return {
       side: 'ymap',
@@ -274,7 +309,12 @@ const collect = (scenario: Scenario, network: MemoryNetwork, replicas: LiveRepli
     writes,
     sides,
     differsFromYMap: { 'lww-wall': differs(sides[0]!), 'lww-hlc': differs(sides[1]!) },
-    roomTraffic: traffic(roomChannelName)
+    roomTraffic: traffic(roomChannelName),
+    historiesDiffer: writes.filter((write) => {
+      const traceless = (w: WriteRecord): boolean => w.op === 'delete' && w.yRemoved === null
+      const ofKey = (indexes: number[]): string => indexes.filter((i) => writes[i]!.key === write.key && !traceless(writes[i]!)).join(',')
+      return ofKey(write.saw['lww-hlc']) !== ofKey(write.saw.ymap)
+    }).length
   }
 }
 

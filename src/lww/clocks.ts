@@ -1,3 +1,5 @@
+import { TrysteroYjsError } from '../errors.js'
+
 /**
  * Clocks that stamp LWW writes. The stamp decides every conflict: the larger one wins, and a tie
  * (same time and counter) is broken by the writer's id, so every replica picks the same winner.
@@ -32,11 +34,22 @@ export interface Clock {
 export const compareStamps = (a: Stamp, b: Stamp): number =>
   a.time - b.time || a.counter - b.counter || (a.writer < b.writer ? -1 : a.writer > b.writer ? 1 : 0)
 
+/** A stamp travels as JSON: a non-finite time would reach other replicas as `null`. */
+const finiteTime = (time: number, what: string): number => {
+  if (!Number.isFinite(time)) throw new TrysteroYjsError(`${what} is ${time}: clocks work in finite milliseconds`)
+  return time
+}
+
 export interface ClockOptions {
   /** Physical time in ms. Default `Date.now`; simulations pass a virtual clock. */
   now?: () => number
 }
 
+/**
+ * Note for the lesson: a hybrid logical clock trusts the stamps it receives. One replica whose
+ * clock is far ahead drags every clock it reaches that far ahead (production systems bound the
+ * drift they accept; this teaching clock does not).
+ */
 export class HybridLogicalClock implements Clock {
   readonly kind = 'hlc'
   private time = -Infinity
@@ -48,7 +61,7 @@ export class HybridLogicalClock implements Clock {
   }
 
   next (writer: string): Stamp {
-    const physical = this.now()
+    const physical = finiteTime(this.now(), 'HybridLogicalClock now()')
     if (physical > this.time) {
       this.time = physical
       this.counter = 0
@@ -80,13 +93,13 @@ export class WallClock implements Clock {
 
   constructor (options: WallClockOptions = {}) {
     this.now = options.now ?? Date.now
-    this.skewMs = options.skewMs ?? 0
+    this.skewMs = finiteTime(options.skewMs ?? 0, 'WallClock skewMs')
   }
 
   next (writer: string): Stamp {
     // Monotonic for its own writes (two in one ms, or the clock stepping back, must not make a
     // replica's later write lose to its earlier one), but blind to everyone else's stamps.
-    const time = Math.max(this.now() + this.skewMs, this.lastTime)
+    const time = Math.max(finiteTime(this.now(), 'WallClock now()') + this.skewMs, this.lastTime)
     this.counter = time === this.lastTime ? this.counter + 1 : 0
     this.lastTime = time
     return { time, counter: this.counter, writer }

@@ -67,8 +67,8 @@ export abstract class LwwChannel extends ReportingObservable<SyncedLwwEvents> {
 
   /** The whole state, for a joining peer. */
   protected abstract fullState (): unknown
-  /** Merges a validated message's state; returns the changed keys (`[]` for none), or `null` if nothing changed. */
-  protected abstract mergeState (state: unknown): string[] | null
+  /** Merges a received state (throws if invalid): did anything change, and which keys. */
+  protected abstract mergeState (state: unknown): { changed: boolean, keys: string[] }
 
   protected broadcast (kind: LwwMessageKind, state: unknown): void {
     this.send(kind, state, [...this.remotePeers])
@@ -106,17 +106,17 @@ export abstract class LwwChannel extends ReportingObservable<SyncedLwwEvents> {
       }
       this.traffic.messagesReceived++
       this.traffic.bytesReceived += data.byteLength
-      let keys: string[] | null
+      let merged: { changed: boolean, keys: string[] }
       let kind = 'lww'
       try {
         const message = decodeLwwMessage(data)
         kind = `lww-${message.kind}`
-        keys = this.mergeState(message.state)
+        merged = this.mergeState(message.state)
       } catch (error) {
         this.reportError(new TrysteroYjsError('invalid LWW message rejected', { peerId, messageType: kind, byteLength: data.byteLength, docName: this.name, cause: error }))
         return
       }
-      if (keys !== null) this.changed(keys, peerId)
+      if (merged.changed) this.changed(merged.keys, peerId)
     },
     roomLeft: () => {
       this.channel = null

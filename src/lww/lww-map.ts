@@ -9,7 +9,7 @@
 import { compareStamps, HybridLogicalClock, type Clock, type Stamp } from './clocks.js'
 import { assertJsonValue, type JsonValue } from './json-value.js'
 import { assertWriterId, type LwwOptions } from './lww-register.js'
-import { parseMapState, stampToJson, type MapEntryJson, type MapStateJson } from './lww-state.js'
+import { parseMapState, sameStampConflict, stampToJson, type MapEntryJson, type MapStateJson } from './lww-state.js'
 import { TrysteroYjsError } from '../errors.js'
 
 export interface LwwMapEntry<T> {
@@ -94,12 +94,20 @@ export class LWWMap<T extends JsonValue = JsonValue> {
    */
   merge (state: unknown): string[] {
     const incoming = parseMapState<T>(state)
+    // Checked whole first, like the format: nothing is merged from a state that is refused.
+    for (const [key, entry] of incoming) {
+      const current = this.store.get(key)
+      if (current === undefined || compareStamps(entry.stamp, current.stamp) !== 0) continue
+      const conflict = sameStampConflict(entry.stamp, [current.deleted, current.value], [entry.deleted, entry.value], `LWWMap key ${JSON.stringify(key)}`)
+      if (conflict !== null) throw conflict
+    }
     const changed: string[] = []
     for (const [key, entry] of incoming) {
       this.clock.observe(entry.stamp)
       const current = this.store.get(key)
       if (current !== undefined && compareStamps(entry.stamp, current.stamp) <= 0) continue
-      this.store.set(key, { ...entry, changedAt: ++this.changes })
+      // A copy: the caller keeps its object, and may change it.
+      this.store.set(key, { ...entry, value: structuredClone(entry.value), changedAt: ++this.changes })
       changed.push(key)
     }
     return changed
@@ -111,13 +119,12 @@ export class LWWMap<T extends JsonValue = JsonValue> {
 
   /** The entries that changed here after `version` was `since`: what a delta sync sends. */
   delta (since: number): MapStateJson<T> {
-    const entries: Record<string, MapEntryJson<T>> = {}
-    for (const [key, entry] of this.store) {
-      if (entry.changedAt <= since) continue
-      entries[key] = entry.deleted
-        ? { stamp: stampToJson(entry.stamp), deleted: true }
-        : { stamp: stampToJson(entry.stamp), value: structuredClone(entry.value as T) }
-    }
+    // fromEntries defines own properties: a key named "__proto__" stays a key.
+    const entries: Record<string, MapEntryJson<T>> = Object.fromEntries([...this.store]
+      .filter(([, entry]) => entry.changedAt > since)
+      .map(([key, entry]) => [key, entry.deleted
+        ? { stamp: stampToJson(entry.stamp), deleted: true as const }
+        : { stamp: stampToJson(entry.stamp), value: structuredClone(entry.value as T) }]))
     return { type: 'lww-map', format: 1, entries }
   }
 

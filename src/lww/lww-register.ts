@@ -6,7 +6,7 @@
 import { TrysteroYjsError } from '../errors.js'
 import { HybridLogicalClock, compareStamps, type Clock, type Stamp } from './clocks.js'
 import { assertJsonValue, type JsonValue } from './json-value.js'
-import { parseRegisterState, stampToJson, type RegisterStateJson } from './lww-state.js'
+import { parseRegisterState, sameStampConflict, stampToJson, type RegisterStateJson } from './lww-state.js'
 
 export interface LwwOptions {
   /** Default: a `HybridLogicalClock` on `Date.now`. */
@@ -56,9 +56,15 @@ export class LWWRegister<T extends JsonValue = JsonValue> {
   merge (state: unknown): boolean {
     const incoming = parseRegisterState<T>(state)
     if (incoming === null) return false
+    const order = this.entry === null ? 1 : compareStamps(incoming.stamp, this.entry.stamp)
+    if (order === 0) {
+      const conflict = sameStampConflict(incoming.stamp, this.entry!.value, incoming.value, 'LWWRegister')
+      if (conflict !== null) throw conflict
+    }
     this.clock.observe(incoming.stamp)
-    if (this.entry !== null && compareStamps(incoming.stamp, this.entry.stamp) <= 0) return false
-    this.entry = incoming
+    if (order <= 0) return false
+    // A copy: the caller keeps its object, and may change it.
+    this.entry = { stamp: incoming.stamp, value: structuredClone(incoming.value) }
     return true
   }
 

@@ -31,6 +31,15 @@ export interface MapStateJson<T extends JsonValue = JsonValue> {
 
 export const stampToJson = (stamp: Stamp): StampJson => [stamp.time, stamp.counter, stamp.writer]
 
+/**
+ * Two different values under one stamp: two replicas share a writer id (it must be unique per
+ * replica), and they would silently diverge. Found when merging, reported rather than merged.
+ */
+export const sameStampConflict = (stamp: Stamp, mine: unknown, theirs: unknown, what: string): TrysteroYjsError | null =>
+  JSON.stringify(mine) === JSON.stringify(theirs)
+    ? null
+    : new TrysteroYjsError(`${what}: two different writes share the stamp [${stamp.time}, ${stamp.counter}, ${JSON.stringify(stamp.writer)}]; writer ids must be unique per replica`)
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 

@@ -10,7 +10,7 @@
  */
 import { channelKey } from '../channel-key.js'
 import type { TrysteroRoom } from '../room-types.js'
-import type { Stamp } from './clocks.js'
+import { compareStamps, type Stamp } from './clocks.js'
 import type { JsonValue } from './json-value.js'
 import { LwwChannel, newWriterId, type SyncedLwwOptions } from './lww-channel.js'
 import { LWWMap } from './lww-map.js'
@@ -25,8 +25,10 @@ export class SyncedLWWRegister<T extends JsonValue = JsonValue> extends LwwChann
     this.register = register
   }
 
+  /** Writes and sends the state. A write that loses at once (see `LWWRegister.write`) sends nothing. */
   write (value: T): Stamp {
     const stamp = this.register.write(value)
+    if (this.register.stamp !== null && compareStamps(this.register.stamp, stamp) !== 0) return stamp
     this.broadcast('state', this.register.toJSON())
     this.changed([], 'local')
     return stamp
@@ -40,8 +42,8 @@ export class SyncedLWWRegister<T extends JsonValue = JsonValue> extends LwwChann
     return this.register.toJSON()
   }
 
-  protected mergeState (state: unknown): string[] | null {
-    return this.register.merge(state) ? [] : null
+  protected mergeState (state: unknown): { changed: boolean, keys: string[] } {
+    return { changed: this.register.merge(state), keys: [] }
   }
 }
 
@@ -56,16 +58,18 @@ abstract class SyncedMap<T extends JsonValue> extends LwwChannel {
   }
 
   set (key: string, value: T): Stamp {
-    const since = this.map.version
-    const stamp = this.map.set(key, value)
-    this.sendWrite(since)
-    this.changed([key], 'local')
-    return stamp
+    return this.written(key, (map) => map.set(key, value))
   }
 
   delete (key: string): Stamp {
+    return this.written(key, (map) => map.delete(key))
+  }
+
+  /** A write that loses at once (see `LWWMap`: a wall clock behind) changes nothing: nothing to send. */
+  private written (key: string, write: (map: LWWMap<T>) => Stamp): Stamp {
     const since = this.map.version
-    const stamp = this.map.delete(key)
+    const stamp = write(this.map)
+    if (this.map.version === since) return stamp
     this.sendWrite(since)
     this.changed([key], 'local')
     return stamp
@@ -94,9 +98,9 @@ abstract class SyncedMap<T extends JsonValue> extends LwwChannel {
     return this.map.toJSON()
   }
 
-  protected mergeState (state: unknown): string[] | null {
+  protected mergeState (state: unknown): { changed: boolean, keys: string[] } {
     const keys = this.map.merge(state)
-    return keys.length > 0 ? keys : null
+    return { changed: keys.length > 0, keys }
   }
 }
 

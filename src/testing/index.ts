@@ -1,2 +1,2 @@
 export { MemoryNetwork } from './memory-network.js'
-export type { MemoryDelivery, MemoryNetworkFaults, MemoryNetworkOptions, MemoryNetworkStats, MemoryPeer } from './memory-network.js'
+export type { LatencyFunction, MemoryDelivery, MemoryNetworkFaults, MemoryNetworkOptions, MemoryNetworkStats, MemoryPeer } from './memory-network.js'

@@ -11,9 +11,16 @@ import * as prng from 'lib0/prng'
 import { TrysteroYjsError } from '../errors.js'
 import type { JoinRoom, PeerTarget, TrysteroAction, TrysteroConfig, TrysteroRoom } from '../room-types.js'
 
+/** Latency as a function of the link and the send time (virtual ms). */
+export type LatencyFunction = (link: { from: string, to: string, time: number }) => number
+
 export interface MemoryNetworkFaults {
-  /** Virtual milliseconds from send to delivery: a number, or `[min, max]` drawn per message. Default 1. */
-  latency?: number | readonly [number, number]
+  /**
+   * Virtual milliseconds from send to delivery: a number; `[min, max]`, drawn per message from
+   * the seeded generator; or a function of link and send time (two messages sent on one link in
+   * one tick then take the same time, however many other messages were sent). Default 1.
+   */
+  latency?: number | readonly [number, number] | LatencyFunction
   /** Probability that a message is lost. Default 0. */
   loss?: number
   /** Probability that a message is delivered twice. Default 0. */
@@ -60,9 +67,20 @@ interface ScheduledEvent {
 
 const maxActionNameBytes = 32
 
+/** A macrotask, so that microtasks settle between events. Browsers clamp nested `setTimeout(0)`
+ * to 4 ms, which a posted message is not. */
 const yieldToEventLoop: () => Promise<void> = typeof setImmediate === 'function'
   ? () => new Promise((resolve) => setImmediate(resolve))
-  : () => new Promise((resolve) => setTimeout(resolve, 0))
+  : typeof MessageChannel === 'function'
+    ? () => new Promise((resolve) => {
+      const channel = new MessageChannel()
+      channel.port1.onmessage = () => {
+        channel.port1.close()
+        resolve()
+      }
+      channel.port2.postMessage(null)
+    })
+    : () => new Promise((resolve) => setTimeout(resolve, 0))
 
 export class MemoryNetwork {
   private faults: Required<MemoryNetworkFaults>
@@ -176,9 +194,10 @@ export class MemoryNetwork {
   }
 
   /** @internal */
-  sampleLatency (): number {
+  sampleLatency (from = '', to = ''): number {
     const { latency } = this.faults
     if (typeof latency === 'number') return latency
+    if (typeof latency === 'function') return latency({ from, to, time: this.virtualNow })
     return latency[0] + prng.real53(this.random) * (latency[1] - latency[0])
   }
 
@@ -197,7 +216,7 @@ export class MemoryNetwork {
     if (copies === 2) this.stats.duplicated++
     for (let i = 0; i < copies; i++) {
       const link = `${from.selfId}\u0000${to.selfId}`
-      let time = this.virtualNow + this.sampleLatency()
+      let time = this.virtualNow + this.sampleLatency(from.selfId, to.selfId)
       if (!this.faults.reorder) time = Math.max(time, this.linkClock.get(link) ?? 0)
       this.linkClock.set(link, time)
       this.schedule(time - this.virtualNow, () => {
@@ -220,7 +239,7 @@ export class MemoryNetwork {
     for (const peerId of room.connectedPeerIds()) {
       const other = this.roomOf(room.key, peerId)
       room.dropPeer(peerId, false)
-      if (other) this.schedule(this.sampleLatency(), () => other.dropPeer(room.selfId, true))
+      if (other) this.schedule(this.sampleLatency(room.selfId, peerId), () => other.dropPeer(room.selfId, true))
     }
   }
 
@@ -233,7 +252,7 @@ export class MemoryNetwork {
 
   private scheduleConnect (a: MemoryRoom, b: MemoryRoom): void {
     if (!this.reachable(a.selfId, b.selfId)) return
-    this.schedule(this.sampleLatency(), () => {
+    this.schedule(this.sampleLatency(a.selfId, b.selfId), () => {
       if (!a.isJoined() || !b.isJoined() || !this.reachable(a.selfId, b.selfId) || a.isConnectedTo(b.selfId)) return
       a.addPeer(b.selfId)
       b.addPeer(a.selfId)
@@ -339,7 +358,7 @@ class MemoryRoom implements TrysteroRoom {
 
   async ping (peerId: string): Promise<number> {
     if (!this.peers.has(peerId)) throw new TrysteroYjsError(`no connected peer ${peerId}`, { peerId })
-    const rtt = this.network.sampleLatency() + this.network.sampleLatency()
+    const rtt = this.network.sampleLatency(this.selfId, peerId) + this.network.sampleLatency(peerId, this.selfId)
     await new Promise<void>((resolve) => this.network.schedule(rtt, resolve))
     return rtt
   }

@@ -38,12 +38,87 @@ describe('built-in scenarios', () => {
     expect(c.getMap('m').get('k')).toBe('concurrent set')
   })
 
+  it('premise: concurrent sets that replaced different values are ordered by those values, not by client id', () => {
+    const [a, b, c] = [new Y.Doc(), new Y.Doc(), new Y.Doc()]
+    ;[a.clientID, b.clientID, c.clientID] = [1, 2, 3]
+    const sync = (from: Y.Doc, to: Y.Doc): void => Y.applyUpdate(to, Y.encodeStateAsUpdate(from))
+    c.getMap('m').set('k', 'x0')
+    sync(c, a); sync(c, b)
+    c.getMap('m').set('k', 'x1')
+    sync(c, a)
+    a.getMap('m').set('k', 'a (replaced x1)')
+    b.getMap('m').set('k', 'b (replaced x0)')
+    sync(a, b); sync(b, a)
+    expect([a.getMap('m').get('k'), b.getMap('m').get('k')]).toEqual(['a (replaced x1)', 'a (replaced x1)'])
+  })
+
+  it('explains a Y.Map win by the replaced value, not the client id, when two concurrent sets replaced different values', async () => {
+    const result = await runScenario({
+      id: 'origins', title: 'origins', question: '',
+      replicas: [{ id: 'A', clientId: 1 }, { id: 'B', clientId: 2 }, { id: 'C', clientId: 3 }],
+      latencyMs: 30,
+      steps: [
+        { at: 0, replica: 'C', set: 'k', value: 'x0' },
+        { at: 100, offline: 'B' },
+        { at: 200, replica: 'C', set: 'k', value: 'x1' },
+        { at: 300, replica: 'A', set: 'k', value: 'a' },
+        { at: 310, replica: 'B', set: 'k', value: 'b' },
+        { at: 1000, online: 'B' }
+      ]
+    })
+    expect(finalAtA(result, 'ymap')).toEqual({ k: 'a' })
+    const why = contest(result, 'ymap', 'k').why
+    expect(why).toMatch(/replaced different values \("x1" vs "x0"\)/)
+    expect(why).not.toMatch(/client id/)
+  })
+
+  it('names the delete that removed the last value as the Y.Map winner, not merely the last delete', async () => {
+    const result = await runScenario({
+      id: 'deletes', title: 'deletes', question: '',
+      replicas: [{ id: 'A', clientId: 1 }, { id: 'B', clientId: 2 }],
+      latencyMs: 30,
+      steps: [
+        { at: 0, offline: 'B' },
+        { at: 10, replica: 'A', set: 'k', value: 'v' },
+        { at: 100, replica: 'A', delete: 'k' },
+        { at: 200, replica: 'B', delete: 'k' },
+        { at: 500, online: 'B' }
+      ]
+    })
+    const { winner, losers } = contest(result, 'ymap', 'k')
+    expect(winner?.replica).toBe('A')
+    expect(losers.find((l) => l.write.replica === 'B')!.why).toMatch(/removed nothing/)
+  })
+
+  it('counts every write lost to a larger stamp its replica had seen, not only losses to the final winner', async () => {
+    const result = await runScenario({
+      id: 'lost', title: 'lost', question: '',
+      replicas: [{ id: 'A', clientId: 1 }, { id: 'B', clientId: 2, clockSkewMs: 5000 }, { id: 'C', clientId: 3 }],
+      latencyMs: 20,
+      steps: [
+        { at: 0, replica: 'B', set: 'x', value: 'B first' },
+        { at: 1000, replica: 'A', set: 'x', value: 'A after seeing it' },
+        { at: 2000, replica: 'C', set: 'x', value: 'C after seeing it' },
+        { at: 3000, replica: 'B', set: 'x', value: 'B again' }
+      ]
+    })
+    const wall = contest(result, 'lww-wall', 'x')
+    expect(wall.winner?.value).toBe('B again')
+    expect(wall.causallyLaterLost.map((w) => w.replica).sort()).toEqual(['A', 'C'])
+    expect(wall.losers.find((l) => l.write.replica === 'C')!.why).toMatch(/C wrote after seeing B's set to "B first", yet lost to it/)
+    expect(side(result, 'lww-hlc').causallyLaterLost).toBe(0)
+  })
+
+  it('gives the three sides the same network: each write saw the same earlier writes of its key (traceless deletes aside)', async () => {
+    for (const scenario of builtInScenarios()) expect((await runScenario(scenario)).historiesDiffer, scenario.id).toBe(0)
+  })
+
   it('concurrent set: LWW keeps the later clock reading (A), Y.Map the higher client id (B)', async () => {
     const result = await runScenario(concurrentSet)
     expectConvergedWithoutCausalLoss(result)
     for (const id of lww) expect(finalAtA(result, id)).toEqual({ color: 'red' })
     expect(finalAtA(result, 'ymap')).toEqual({ color: 'blue' })
-    expect(contest(result, 'ymap', 'color').why).toMatch(/higher client id \(2 > 1\)/)
+    expect(contest(result, 'ymap', 'color').why).toMatch(/both replacing the same value: Yjs keeps the higher client id \(2 > 1\)/)
     expect(contest(result, 'lww-wall', 'color').why).toMatch(/larger stamp wins \(A@20ms > B@0ms\)/)
   })
 
@@ -68,7 +143,7 @@ describe('built-in scenarios', () => {
     expect(finalAtA(result, 'lww-wall')).toEqual({ color: 'blue' })
     expect(side(result, 'lww-wall').causallyLaterLost).toBe(1)
     expect(contest(result, 'lww-wall', 'color').causallyLaterLost.map((w) => w.replica)).toEqual(['A'])
-    expect(contest(result, 'lww-wall', 'color').why).toMatch(/A wrote after seeing it, yet lost: B's stamp B@5000ms is larger than A@1000ms/)
+    expect(contest(result, 'lww-wall', 'color').why).toMatch(/A wrote after seeing B's set to "blue", yet lost to it: B@5000ms is larger than A@1000ms/)
     expect(finalAtA(result, 'lww-hlc')).toEqual({ color: 'red' })
     expect(finalAtA(result, 'ymap')).toEqual({ color: 'red' })
     expect(contest(result, 'ymap', 'color').why).toMatch(/causal order/)

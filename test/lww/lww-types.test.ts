@@ -154,6 +154,53 @@ describe('LWWMap', () => {
   })
 })
 
+describe('misuse is refused, loudly', () => {
+  it('refuses non-finite clock readings and skews instead of sending stamps others cannot read', () => {
+    expect(() => new WallClock({ skewMs: NaN })).toThrow(/skewMs is NaN/)
+    expect(() => new WallClock({ skewMs: Infinity })).toThrow(/skewMs is Infinity/)
+    expect(() => new LWWMap('A', { clock: new WallClock({ now: () => NaN }) }).set('k', 1)).toThrow(/now\(\) is NaN/)
+    const map = new LWWMap('A', { clock: new HybridLogicalClock({ now: () => Infinity }) })
+    expect(() => map.set('k', 1)).toThrow(/now\(\) is Infinity/)
+    expect(map.toJSON().entries).toEqual({})
+  })
+
+  it('reports two different writes under one stamp (shared writer ids) instead of diverging silently', () => {
+    const [one, two] = [new LWWMap('same', { clock: new WallClock({ now: () => 7 }) }), new LWWMap('same', { clock: new WallClock({ now: () => 7 }) })]
+    one.set('k', 'one')
+    one.set('other', 'kept')
+    two.set('k', 'two')
+    expect(() => one.merge(two.toJSON())).toThrow(/share the stamp \[7, 0, "same"\]; writer ids must be unique/)
+    expect(one.get('k')).toBe('one')
+    const [r1, r2] = [new LWWRegister('same', { clock: new WallClock({ now: () => 7 }) }), new LWWRegister('same', { clock: new WallClock({ now: () => 7 }) })]
+    r1.write('one')
+    r2.write('two')
+    expect(() => r1.merge(r2.toJSON())).toThrow(/writer ids must be unique/)
+    // The very same write merged again is fine.
+    expect(r1.merge(r1.toJSON())).toBe(false)
+  })
+
+  it('keeps its own copy of merged values', () => {
+    const state = { type: 'lww-map', format: 1, entries: { k: { stamp: [5, 0, 'Z'], value: { n: 1 } } } }
+    const map = new LWWMap<{ n: number }>('M')
+    map.merge(state)
+    state.entries.k.value.n = 999
+    expect(map.get('k')).toEqual({ n: 1 })
+    const registerState = { type: 'lww-register', format: 1, entry: { stamp: [5, 0, 'Z'], value: { n: 1 } } }
+    const register = new LWWRegister<{ n: number }>('R')
+    register.merge(registerState)
+    registerState.entry.value.n = 999
+    expect(register.read()).toEqual({ n: 1 })
+  })
+
+  it('keeps a key named __proto__ a key, through toJSON and merge', () => {
+    const a = new LWWMap<string>('A')
+    a.set('__proto__', 'x')
+    const b = LWWMap.fromJSON<string>(JSON.parse(JSON.stringify(a.toJSON())), 'B')
+    expect(b.get('__proto__')).toBe('x')
+    expect(b.keys()).toEqual(['__proto__'])
+  })
+})
+
 describe('clocks', () => {
   it('wall clock with a +5 s skew: the skewed write wins although the other was made after seeing it', () => {
     const { time, now } = manualTime()

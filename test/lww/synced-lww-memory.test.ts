@@ -32,6 +32,32 @@ describe('synced LWW types over the memory network', () => {
     await until('the late joiner has it', () => late.read() === 'second', [on(late, 'change')])
   })
 
+  it('SyncedLWWRegister emits change events: local on a write, the peer id on a merge that changed it', async () => {
+    const [a, b] = [track(new SyncedLWWRegister<string>(join(), 'r')), track(new SyncedLWWRegister<string>(join(), 'r'))]
+    await until('connected', () => a.peers.length === 1 && b.peers.length === 1, [on(a, 'peers'), on(b, 'peers')])
+    const local = nextEvent<[{ keys: string[], origin: string }]>(a, 'change')
+    const remote = nextEvent<[{ keys: string[], origin: string }]>(b, 'change')
+    a.write('hello')
+    expect((await local)[0]).toEqual({ keys: [], origin: 'local' })
+    expect((await remote)[0]).toEqual({ keys: [], origin: Object.keys(b.room.getPeers())[0] })
+  })
+
+  it('sends nothing and emits nothing for a write that loses at once (a wall clock behind)', async () => {
+    const { WallClock } = await import('../../src/lww/index.js')
+    const fast = track(new DeltaSyncedLWWMap<string>(join(), 'm', { writerId: 'B', clock: new WallClock({ skewMs: 60_000 }) }))
+    const behind = track(new DeltaSyncedLWWMap<string>(join(), 'm', { writerId: 'A', clock: new WallClock() }))
+    await until('connected', () => fast.peers.length === 1 && behind.peers.length === 1, [on(fast, 'peers'), on(behind, 'peers')])
+    fast.set('color', 'blue')
+    await until('A has blue', () => behind.get('color') === 'blue', [on(behind, 'change')])
+    const sent = behind.traffic.messagesSent
+    let changes = 0
+    behind.on('change', () => changes++)
+    behind.set('color', 'red')
+    expect(behind.get('color')).toBe('blue')
+    expect(behind.traffic.messagesSent).toBe(sent)
+    expect(changes).toBe(0)
+  })
+
   it('emits change events with the origin', async () => {
     const [a, b] = [track(new DeltaSyncedLWWMap<number>(join(), 'm')), track(new DeltaSyncedLWWMap<number>(join(), 'm'))]
     await until('connected', () => a.peers.length === 1, [on(a, 'peers')])
