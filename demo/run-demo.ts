@@ -1,0 +1,17 @@
+/** `npm run demo` (build and serve) or `npm run demo -- --dev` (hot reload). */
+import { startDemo } from './demo-server.js'
+
+const demo = await startDemo({ mode: process.argv.includes('--dev') ? 'dev' : 'preview' })
+const room = `demo-${Math.random().toString(36).slice(2, 8)}`
+console.log(`
+  trystero-yjs demo
+  signaling (MQTT over WebSocket, this machine only): ${demo.broker.url}
+
+  Open this link in two windows (or on two devices of this machine), and type:
+    ${demo.url}?room=${room}
+
+  Ctrl+C to stop.
+`)
+const stop = (): void => { void demo.close().then(() => process.exit(0)) }
+process.on('SIGINT', stop)
+process.on('SIGTERM', stop)
