@@ -5,6 +5,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // node-datachannel is a native addon: forks, never threads.
     pool: 'forks',
+    // One file at a time: WebRTC handshakes in one file and Chromium plus a Vite build in another,
+    // on 2 cores, starved each other into rare handshake timeouts; in parallel it was no faster.
+    fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
     server: {

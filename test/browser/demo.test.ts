@@ -38,6 +38,14 @@ describe.skipIf(!canRunBrowser)('demo page in Chromium', () => {
     pages.push(page)
     return page
   }
+  /** Two users in a fresh room, connected to each other. */
+  const openPair = async (): Promise<[DemoPage, DemoPage, string]> => {
+    const url = roomUrl()
+    const a = await open(url, 'A')
+    const b = await open(url, 'B')
+    await waitForPeers(a, 1)
+    return [a, b, url]
+  }
   const type = async (user: DemoPage, text: string): Promise<void> => {
     const page = await front(user)
     await page.locator('.cm-content').click()
@@ -52,10 +60,7 @@ describe.skipIf(!canRunBrowser)('demo page in Chromium', () => {
   }
 
   it('two pages in one room: text typed in A appears in B, and B\'s cursor is visible in A', async () => {
-    const url = roomUrl()
-    const a = await open(url, 'A')
-    const b = await open(url, 'B')
-    await waitForPeers(a, 1)
+    const [a, b] = await openPair()
     await type(a, 'Hello from A. ')
     await waitForText(b, 'Hello from A.')
     await (await front(b)).locator('.cm-content').click()
@@ -69,10 +74,7 @@ describe.skipIf(!canRunBrowser)('demo page in Chromium', () => {
   })
 
   it('a chat message sent in A appears in B; a third page joining later sees the history', async () => {
-    const url = roomUrl()
-    const a = await open(url, 'A')
-    const b = await open(url, 'B')
-    await waitForPeers(a, 1)
+    const [a, b, url] = await openPair()
     const pageA = await front(a)
     await pageA.locator('#chat-input').fill('first message')
     await pageA.locator('#chat-send').click()
@@ -83,10 +85,7 @@ describe.skipIf(!canRunBrowser)('demo page in Chromium', () => {
   })
 
   it('both pages go offline, edit, go online: both end with the same text, with both edits', async () => {
-    const url = roomUrl()
-    const a = await open(url, 'A')
-    const b = await open(url, 'B')
-    await waitForPeers(a, 1)
+    const [a, b] = await openPair()
     await type(a, 'shared line. ')
     await waitForText(b, 'shared line.')
     for (const user of [a, b]) await (await front(user)).locator('#offline').check()

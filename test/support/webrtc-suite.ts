@@ -58,7 +58,17 @@ export const describeProviderOverWebRTC = (strategy: StrategyName): void => {
       await until(`a synced full mesh of ${live.length}`,
         () => live.every(({ provider }) => provider.synced && provider.peers.length === live.length - 1),
         live.flatMap(({ provider }) => [on(provider, 'peers'), on(provider, 'synced')]), meshDeadlineMs)
+        .catch((error: Error) => { throw new Error(`${error.message}; ${describePeers(live)}`) })
     }
+
+    const converge = async (live: LivePeer[], read: (doc: Y.Doc) => unknown): Promise<void> => {
+      await converged(live.map(({ doc }) => doc), read, meshDeadlineMs)
+        .catch((error: Error) => { throw new Error(`${error.message}; ${describePeers(live)}`) })
+    }
+
+    /** For a timeout message: where each peer stood. */
+    const describePeers = (live: LivePeer[]): string => live.map(({ peer, provider }) =>
+      `${peer.selfId.slice(0, 6)}: ${provider.status}${provider.synced ? ' synced' : ''}, peers [${provider.peers.map((p) => p.slice(0, 6)).join(' ')}]`).join('; ')
 
     it('two peers converge on concurrent edits to Y.Text, Y.Map and Y.Array', async () => {
       newRoom()
@@ -71,7 +81,7 @@ export const describeProviderOverWebRTC = (strategy: StrategyName): void => {
       a.doc.getArray('array').push(['a1', 'a2'])
       b.doc.getArray('array').push(['b1'])
       const read = (d: Y.Doc): unknown => [d.getText('text').toString(), d.getMap('map').get('key'), d.getArray('array').toArray()]
-      await converged([a.doc, b.doc], read, meshDeadlineMs)
+      await converge([a, b], read)
       await fullMesh([a, b])
       expect(a.doc.getText('text').length).toBe('alpha beta '.length)
       expect(['a', 'b']).toContain(a.doc.getMap('map').get('key'))
@@ -79,7 +89,7 @@ export const describeProviderOverWebRTC = (strategy: StrategyName): void => {
       // And edits made once connected.
       b.doc.getText('text').insert(0, '> ')
       a.doc.getMap('map').set('after', true)
-      await converged([a.doc, b.doc], (d) => [read(d), d.getMap('map').get('after')], meshDeadlineMs)
+      await converge([a, b], (d) => [read(d), d.getMap('map').get('after')])
     })
 
     it('a late joiner receives the whole document', async () => {
@@ -87,7 +97,7 @@ export const describeProviderOverWebRTC = (strategy: StrategyName): void => {
       const [a, b] = await Promise.all([join(), join()])
       for (let i = 0; i < 200; i++) a.doc.getArray('log').push([`entry ${i}`])
       b.doc.getText('title').insert(0, 'Minutes')
-      await converged([a.doc, b.doc], (d) => [d.getArray('log').length, d.getText('title').toString()], meshDeadlineMs)
+      await converge([a, b], (d) => [d.getArray('log').length, d.getText('title').toString()])
       const late = await join()
       await late.provider.whenSynced()
       await fullMesh([a, b, late])
@@ -103,7 +113,7 @@ export const describeProviderOverWebRTC = (strategy: StrategyName): void => {
         doc.getMap('who').set(String(i), true)
       })
       await fullMesh(live)
-      await converged(live.map(({ doc }) => doc), (d) => [d.getText('t').toString(), Object.keys(d.getMap('who').toJSON()).sort()], meshDeadlineMs)
+      await converge(live, (d) => [d.getText('t').toString(), Object.keys(d.getMap('who').toJSON()).sort()])
       for (const { provider, peer } of live) {
         expect(provider.peers).toHaveLength(4)
         expect(provider.peers).not.toContain(peer.selfId)
@@ -121,7 +131,7 @@ export const describeProviderOverWebRTC = (strategy: StrategyName): void => {
       await a.provider.whenSynced()
       const b = await join()
       await b.provider.whenSynced()
-      await converged([a.doc, b.doc], (d) => d.getText('t').length, meshDeadlineMs)
+      await converge([a, b], (d) => d.getText('t').length)
       expect(b.doc.getText('t').toString()).toBe(text.toString())
     })
 
@@ -144,13 +154,13 @@ export const describeProviderOverWebRTC = (strategy: StrategyName): void => {
       newRoom()
       const [a, b] = await Promise.all([join(), join()])
       a.doc.getText('t').insert(0, 'shared')
-      await converged([a.doc, b.doc], (d) => d.getText('t').toString(), meshDeadlineMs)
+      await converge([a, b], (d) => d.getText('t').toString())
       await a.provider.disconnect()
       await until('B sees A leave', () => b.provider.peers.length === 0, [on(b.provider, 'peers')], meshDeadlineMs)
       a.doc.getText('t').insert(6, ' (A offline)')
       b.doc.getText('t').insert(0, '(B meanwhile) ')
       await a.provider.connect()
-      await converged([a.doc, b.doc], (d) => d.getText('t').toString(), meshDeadlineMs)
+      await converge([a, b], (d) => d.getText('t').toString())
       expect(a.doc.getText('t').toString()).toBe('(B meanwhile) shared (A offline)')
       await fullMesh([a, b])
     })
@@ -159,7 +169,7 @@ export const describeProviderOverWebRTC = (strategy: StrategyName): void => {
       newRoom()
       const [a, b] = await Promise.all([join({ peerHelloTimeout: 200 }), join()])
       a.doc.getText('t').insert(0, 'before')
-      await converged([a.doc, b.doc], (d) => d.getText('t').toString(), meshDeadlineMs)
+      await converge([a, b], (d) => d.getText('t').toString())
       await fullMesh([a, b])
       const hostile = await createTrysteroPeer(signaling)
       peers.push(hostile)
@@ -178,7 +188,7 @@ export const describeProviderOverWebRTC = (strategy: StrategyName): void => {
       expect(errors.every((e) => e.peerId === hostile.selfId)).toBe(true)
       expect(Y.encodeStateAsUpdate(a.doc)).toEqual(stateBefore)
       b.doc.getText('t').insert(6, ' and after')
-      await converged([a.doc, b.doc], (d) => d.getText('t').toString(), meshDeadlineMs)
+      await converge([a, b], (d) => d.getText('t').toString())
       expect(a.doc.getText('t').toString()).toBe('before and after')
       await hostileRoom.leave()
     })
@@ -196,7 +206,7 @@ export const describeProviderOverWebRTC = (strategy: StrategyName): void => {
       await until('A and B synced', () => a.synced && a.peers.length === 1, [on(a, 'synced'), on(a, 'peers')], meshDeadlineMs)
       expect(joinedAtApp).toEqual([b.peer.selfId])
       b.doc.getText('t').insert(0, 'through the app room')
-      await converged([a.doc, b.doc], (d) => d.getText('t').toString(), meshDeadlineMs)
+      await converge([{ peer: appPeer, doc: a.doc, provider: a }, b], (d) => d.getText('t').toString())
       await a.destroy()
       expect(Object.keys(appRoom.getPeers())).toEqual([b.peer.selfId])
       await appRoom.leave()
