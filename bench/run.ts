@@ -1,29 +1,139 @@
 /**
- * `npm run bench [-- name ...]`: runs the benchmarks, prints markdown tables, writes JSON to
- * bench/results/. Benchmarks are measurements, not tests: nothing here passes or fails.
+ * `npm run bench [-- name ...] [--quick]`: trystero-yjs and y-webrtc measured in the same run,
+ * one peer per process, each on its own signaling server on 127.0.0.1. Prints markdown tables
+ * with ratios (ours / y-webrtc), writes JSON per scenario and all tables to
+ * bench/results/latest.md. Benchmarks are measurements, not tests: nothing here passes or fails;
+ * the targets are reported, met or not, with their numbers.
  */
+import { cpus } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { coalescingTable, runCoalescing } from './coalescing.js'
+import { yWebrtc, ours } from './harness/contenders.js'
+import { writeDocuments } from './harness/documents.js'
+import { presets } from './presets.js'
+import { joinTable, runJoin } from './scenarios/join.js'
+import { joinWireTable, runJoinWire } from './scenarios/join-wire.js'
+import { meshTable, runMesh, type MeshRow } from './scenarios/mesh.js'
+import { memoryTable, runMemory } from './scenarios/memory.js'
+import { ladderTable, runLadder, type LadderRow } from './scenarios/size-ladder.js'
+import { runTyping, typingTable, wirePerEditTable, type TypingRow } from './scenarios/typing.js'
 import { traceCredit } from './support/editing-traces.js'
-import { toMarkdown, writeResults } from './support/report.js'
+import { toMarkdown, writeResults, type Table } from './support/report.js'
 
-const benches: Record<string, () => Promise<void> | void> = {
-  coalescing: () => {
-    const repeats = 7
-    const result = runCoalescing({ burstSizes: [1, 10, 100, 256, 257, 1000, 5000], repeats })
-    console.log(toMarkdown(coalescingTable(result, repeats)))
-    console.log(`\nJSON: ${writeResults('coalescing', result)}`)
-  }
-}
-
-const requested = process.argv.slice(2)
-const names = requested.length > 0 ? requested : Object.keys(benches)
-for (const name of names) {
-  const bench = benches[name]
-  if (!bench) {
-    console.error(`unknown benchmark ${JSON.stringify(name)}; known: ${Object.keys(benches).join(', ')}`)
+const args = process.argv.slice(2)
+const presetName = args.includes('--quick') ? 'quick' : 'full'
+const preset = presets[presetName]
+const known = ['coalescing', 'join', 'ladder', 'typing', 'join-wire', 'mesh', 'memory']
+const requested = args.filter((a) => !a.startsWith('--'))
+for (const name of requested) {
+  if (!known.includes(name)) {
+    console.error(`unknown benchmark ${JSON.stringify(name)}; known: ${known.join(', ')}`)
     process.exit(2)
   }
-  await bench()
-  console.log('')
 }
-console.log(`Data: ${traceCredit}.`)
+const selected = requested.length > 0 ? requested : known
+
+// By path: not every package exports its package.json.
+const version = (name: string): string =>
+  (JSON.parse(readFileSync(fileURLToPath(new URL(`../node_modules/${name}/package.json`, import.meta.url)), 'utf8')) as { version: string }).version
+const header = [
+  `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, preset \`${presetName}\`, Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}).`,
+  `${ours.label} with Trystero ${version('@trystero-p2p/core')} (MQTT strategy, local aedes broker) vs ${yWebrtc.label} ${version('y-webrtc')} (its bin/server.js); yjs ${version('yjs')}, node-datachannel ${version('node-datachannel')}, @roamhq/wrtc ${version('@roamhq/wrtc')}.`,
+  'y-webrtc runs on @roamhq/wrtc because it cannot run on node-datachannel: even with its session descriptions shimmed, offer glare leaves 5-peer meshes incomplete (see the mesh table and bench/harness/contenders.ts). One peer per process; loopback; medians with min–max.'
+]
+
+const sections: string[] = [header.join('\n')]
+const targets: string[][] = []
+const print = (table: Table, name: string, data: unknown): void => {
+  const markdown = toMarkdown(table)
+  console.log(`\n${markdown}\n`)
+  sections.push(markdown)
+  writeResults(name, data)
+}
+
+const documents = writeDocuments(['10 KB', ...new Set([...preset.ladder.documents, 'B4'])])
+const documentNamed = (name: string) => documents.documents.find((d) => d.name === name)!
+const timeoutMs = preset.timeoutMs
+
+try {
+  if (selected.includes('coalescing')) {
+    const result = runCoalescing({ burstSizes: [1, 10, 100, 256, 257, 1000, 5000], repeats: 7 })
+    print(coalescingTable(result, 7), 'coalescing', result)
+  }
+  if (selected.includes('join')) {
+    const rows = await runJoin({ ...preset.join, small: documentNamed('10 KB'), timeoutMs })
+    print(joinTable(rows), 'join', rows)
+  }
+  if (selected.includes('ladder')) {
+    const rows = await runLadder({ documents: preset.ladder.documents.map(documentNamed), runs: preset.ladder.runs, timeoutMs })
+    print(ladderTable(rows), 'size-ladder', rows)
+    targets.push(ladderTarget(rows))
+  }
+  if (selected.includes('typing')) {
+    const rows = await runTyping({ ...preset.typing, timeoutMs: 60_000 })
+    print(typingTable(rows, preset.typing.edits), 'typing', rows)
+    print(wirePerEditTable(rows), 'wire-per-edit', rows)
+    targets.push(...typingTargets(rows))
+  }
+  if (selected.includes('join-wire')) {
+    const rows = await runJoinWire({ ...preset.joinWire, small: documentNamed('10 KB'), timeoutMs })
+    print(joinWireTable(rows), 'join-wire', rows)
+  }
+  if (selected.includes('mesh')) {
+    const rows = await runMesh({ ...preset.mesh, deadlineMs: 30_000 })
+    print(meshTable(rows, 30_000), 'mesh', rows)
+    targets.push(...meshTargets(rows))
+  }
+  if (selected.includes('memory')) {
+    const rows = await runMemory({ sizes: preset.memory.sizes, document: documentNamed('B4'), timeoutMs })
+    print(memoryTable(rows, documentNamed('B4')), 'memory', rows)
+  }
+} finally {
+  documents.dispose()
+}
+
+if (targets.length > 0) {
+  const table: Table = { title: 'Targets (ours, measured in this run)', columns: ['target', 'measured', 'met'], rows: targets }
+  console.log(`\n${toMarkdown(table)}\n`)
+  sections.push(toMarkdown(table))
+}
+sections.push(`Data: ${traceCredit} (CC BY 4.0).`)
+const latest = fileURLToPath(new URL('./results/latest.md', import.meta.url))
+writeFileSync(latest, `${sections.join('\n\n')}\n`)
+console.log(`tables: ${latest}`)
+
+function ladderTarget (rows: LadderRow[]): string[] {
+  const worst = rows.map(({ document, floor, results: [a] }) => ({ document, ratio: a!.ms === null ? Infinity : a!.ms.median / (floor.transferMs + floor.applyMs), all: a!.synced === a!.attempted }))
+  const failed = worst.filter((w) => !w.all).map((w) => w.document.name)
+  const over = worst.filter((w) => w.ratio > 2).map((w) => `${w.document.name} ${w.ratio.toFixed(2)}×`)
+  return ['every document syncs, 50 MB included, in ≤ 2× its floor once the channel is open',
+    `${failed.length === 0 ? 'all synced' : `failed: ${failed.join(', ')}`}; worst ${Math.max(...worst.map((w) => w.ratio)).toFixed(2)}× floor`,
+    failed.length === 0 && over.length === 0 ? 'yes' : `no (${[...failed, ...over].join(', ')})`]
+}
+
+function typingTargets (rows: TypingRow[]): string[][] {
+  const result: string[][] = []
+  for (let i = 0; i + 1 < rows.length; i += 2) {
+    const [a, b] = [rows[i]!, rows[i + 1]!]
+    if (a.mode === 'back to back') {
+      const ratio = a.lastEditMs === null || b.lastEditMs === null ? null : a.lastEditMs.median / b.lastEditMs.median
+      result.push([`burst of edits, ${a.peers} peers: last edit at the last peer in ≤ 1/10 of y-webrtc's time`,
+        ratio === null ? 'a side failed' : `${a.lastEditMs!.median.toFixed(0)} vs ${b.lastEditMs!.median.toFixed(0)} ms (${ratio.toFixed(3)}×)`,
+        ratio !== null && ratio <= 0.1 ? 'yes' : 'no'])
+    } else {
+      result.push([`typing one per 10 ms, ${a.peers} peers: p99 ≤ y-webrtc's`,
+        a.latency === null || b.latency === null ? 'a side failed' : `${a.latency.p99.toFixed(2)} vs ${b.latency.p99.toFixed(2)} ms`,
+        a.latency !== null && b.latency !== null && a.latency.p99 <= b.latency.p99 ? 'yes' : 'no'])
+      result.push([`messages per edit, ${a.peers} peers: exactly N−1 = ${a.peers - 1} (y-webrtc: N·(N−1))`,
+        `${a.messagesPerEdit?.toFixed(3) ?? '—'} (y-webrtc ${b.messagesPerEdit?.toFixed(3) ?? '—'})`,
+        a.messagesPerEdit === a.peers - 1 ? 'yes' : 'no'])
+    }
+  }
+  return result
+}
+
+function meshTargets (rows: MeshRow[]): string[][] {
+  return rows.filter((r) => r.contender === ours.label && (r.peers === 5 || r.peers === 10)).map((r) =>
+    [`mesh formation: 10 of 10 runs at ${r.peers} peers`, `${r.succeeded}/${r.runs}`, r.succeeded === r.runs && r.runs >= 10 ? 'yes' : r.succeeded === r.runs ? `all ${r.runs} runs (fewer than 10 in this preset)` : 'no'])
+}

@@ -39,3 +39,28 @@ export const median = (values: number[]): number => {
   const mid = Math.floor(sorted.length / 2)
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
+
+/** Nearest-rank percentile, `p` in 0..100. */
+export const percentile = (values: number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
+}
+
+export interface Spread { median: number, min: number, max: number }
+
+export const spread = (values: number[]): Spread | null =>
+  values.length === 0 ? null : { median: median(values), min: Math.min(...values), max: Math.max(...values) }
+
+/** `12 (9–15)`: median, and min–max when they differ. */
+export const formatSpread = (s: Spread | null, digits = 0): string => {
+  if (s === null) return '—'
+  const f = (n: number): string => n.toFixed(digits)
+  return s.min === s.max ? f(s.median) : `${f(s.median)} (${f(s.min)}–${f(s.max)})`
+}
+
+/** ours / theirs, or a word when one side has no number. */
+export const ratio = (ours: number | null | undefined, theirs: number | null | undefined): string => {
+  if (ours == null || theirs == null) return ours == null ? 'ours failed' : 'theirs failed'
+  if (theirs === 0) return ours === 0 ? '1' : '∞'
+  return (ours / theirs).toFixed(ours / theirs >= 10 ? 0 : 2)
+}

@@ -1,0 +1,60 @@
+/** The coordinator's side of a benchmark peer: spawn it, send it commands, end it. */
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { Command, PeerConfig, Reply } from './protocol.js'
+
+const peerScript = fileURLToPath(new URL('./peer-process.ts', import.meta.url))
+
+export class PeerHandle {
+  private nextId = 0
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void, reject: (error: Error) => void }>()
+  private exited: Promise<number | null>
+
+  private constructor (private readonly child: ChildProcess, readonly config: PeerConfig) {
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+    child.on('message', (message: Reply | { ready: true }) => {
+      if ('ready' in message) return
+      const waiter = this.pending.get(message.id)
+      if (waiter === undefined) return
+      this.pending.delete(message.id)
+      if (message.ok) waiter.resolve(message.result)
+      else waiter.reject(new Error(`${config.provider} peer: ${message.error}`))
+    })
+    child.once('exit', (code, signal) => {
+      for (const waiter of this.pending.values()) waiter.reject(new Error(`${config.provider} peer exited (${code ?? signal})`))
+      this.pending.clear()
+    })
+  }
+
+  /** Starts a peer process and waits until it is ready for commands. */
+  static async spawn (config: PeerConfig): Promise<PeerHandle> {
+    const child = fork(peerScript, [], {
+      execArgv: ['--import', 'tsx', '--expose-gc'],
+      env: { ...process.env, BENCH_PEER_CONFIG: JSON.stringify(config) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+    })
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve())
+      child.once('exit', (code) => reject(new Error(`peer process exited before it was ready (${code})`)))
+    })
+    return new PeerHandle(child, config)
+  }
+
+  async request<T> (command: Command): Promise<T> {
+    const id = this.nextId++
+    return await new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
+      this.child.send({ id, command })
+    })
+  }
+
+  /** Leaves the room, then ends the process (killed if it does not exit within 5 s). */
+  async close (): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return
+    await this.request({ type: 'leave' }).catch(() => {})
+    this.child.disconnect()
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000)
+    await this.exited
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * What the benchmark's coordinator and its peer processes say to each other over Node's IPC
+ * channel. One peer per process, for both providers, so that neither shares an event loop, a
+ * WebRTC stack or a Trystero module instance with another peer.
+ */
+
+export type ProviderKind = 'trystero-yjs' | 'y-webrtc'
+export type RtcImplementation = 'node-datachannel' | 'wrtc'
+
+export interface PeerConfig {
+  provider: ProviderKind
+  rtc: RtcImplementation
+  signalingUrl: string
+  room: string
+  /** A Yjs update (V1) to load before joining: the document this peer holds. */
+  documentFile?: string
+}
+
+export type Command =
+  | { type: 'join' }
+  /** Resolves when the provider reports synced with this many peers. */
+  | { type: 'wait-synced', peers: number, timeoutMs: number }
+  /** Resolves when the text has this many characters (a document transfer completed). */
+  | { type: 'wait-length', length: number, timeoutMs: number }
+  /** Appends `count` characters, one per transaction, `intervalMs` apart (0: back to back). */
+  | { type: 'type', count: number, intervalMs: number }
+  /** Records when each of the next `count` characters arrives. */
+  | { type: 'watch', count: number, timeoutMs: number }
+  | { type: 'counters' }
+  | { type: 'reset-counters' }
+  | { type: 'memory' }
+  | { type: 'leave' }
+
+export interface Counters {
+  /** Data-channel messages and bytes this process sent (RTCDataChannel.send, wrapped). */
+  dataChannel: { messages: number, bytes: number }
+}
+
+export interface Timings {
+  /** Absolute ms (performance.timeOrigin + now): comparable across processes on one machine. */
+  createdAt: number
+  /** First data channel open. */
+  channelOpenAt: number | null
+}
+
+export type Reply =
+  | { id: number, ok: true, result: unknown }
+  | { id: number, ok: false, error: string }
+
+export interface ReadyMessage { ready: true }
+
+/** High-resolution wall-clock time, the same scale in every process of this machine. */
+export const absoluteNow = (): number => performance.timeOrigin + performance.now()

@@ -1,0 +1,53 @@
+/** Peers of one contender in one room, on that contender's own signaling server. */
+import { PeerHandle } from './peer-handle.js'
+import type { Contender } from './contenders.js'
+import { startSignaling, type BenchSignaling } from './signaling.js'
+
+export interface SyncedAt { at: number, createdAt: number, channelOpenAt: number | null }
+
+let roomCounter = 0
+
+export class BenchRoom {
+  readonly peers: PeerHandle[] = []
+  private constructor (readonly contender: Contender, readonly signaling: BenchSignaling, readonly room: string) {}
+
+  static async open (contender: Contender): Promise<BenchRoom> {
+    return new BenchRoom(contender, await startSignaling(contender.provider), `bench-${process.pid}-${++roomCounter}`)
+  }
+
+  /** Spawns `count` peer processes (in parallel); they join only when told. */
+  async spawn (count: number, documentFile?: string): Promise<PeerHandle[]> {
+    const spawned = await Promise.all(Array.from({ length: count }, async () => await PeerHandle.spawn({
+      provider: this.contender.provider,
+      rtc: this.contender.rtc,
+      signalingUrl: this.signaling.url,
+      room: this.room,
+      ...(documentFile === undefined ? {} : { documentFile })
+    })))
+    this.peers.push(...spawned)
+    return spawned
+  }
+
+  /** Ends every peer process and the signaling server. */
+  async close (): Promise<void> {
+    await Promise.all(this.peers.map(async (peer) => await peer.close()))
+    await this.signaling.close()
+  }
+}
+
+export const join = async (peers: PeerHandle[]): Promise<void> => {
+  await Promise.all(peers.map(async (peer) => await peer.request({ type: 'join' })))
+}
+
+export const waitSynced = async (peers: PeerHandle[], withPeers: number, timeoutMs: number): Promise<SyncedAt[]> =>
+  await Promise.all(peers.map(async (peer) => await peer.request<SyncedAt>({ type: 'wait-synced', peers: withPeers, timeoutMs })))
+
+/** Runs `f` with a fresh room, always closed after. */
+export const withRoom = async <T>(contender: Contender, f: (room: BenchRoom) => Promise<T>): Promise<T> => {
+  const room = await BenchRoom.open(contender)
+  try {
+    return await f(room)
+  } finally {
+    await room.close()
+  }
+}

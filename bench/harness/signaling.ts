@@ -1,0 +1,38 @@
+/** Each provider's own signaling on 127.0.0.1: our embedded MQTT broker; y-webrtc's server. */
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { startLocalMqttBroker } from '../../src/node/index.js'
+import type { ProviderKind } from './protocol.js'
+
+export interface BenchSignaling {
+  url: string
+  /** Signaling bytes both ways, as the server saw them. */
+  traffic: () => Promise<{ received: number, sent: number }>
+  close: () => Promise<void>
+}
+
+const yWebrtcServer = fileURLToPath(new URL('./y-webrtc-signaling-process.ts', import.meta.url))
+
+export const startSignaling = async (provider: ProviderKind): Promise<BenchSignaling> => {
+  if (provider === 'trystero-yjs') {
+    const broker = await startLocalMqttBroker()
+    return { url: broker.url, traffic: async () => ({ ...broker.traffic }), close: broker.close }
+  }
+  const child = fork(yWebrtcServer, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message: { port: number }) => resolve(message.port))
+    child.once('exit', (code) => reject(new Error(`y-webrtc signaling exited (${code})`)))
+  })
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    traffic: async () => await new Promise((resolve) => {
+      child.once('message', (message: { traffic: { received: number, sent: number } }) => resolve(message.traffic))
+      child.send({ type: 'traffic' })
+    }),
+    close: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.disconnect()
+      await exited
+    }
+  }
+}

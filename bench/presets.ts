@@ -1,0 +1,42 @@
+/** How much each benchmark runs: `full` for the README's tables, `quick` for a look, `smoke` for npm test. */
+import type { LadderSize } from './harness/documents.js'
+
+export interface BenchPreset {
+  join: { sizes: number[], runs: number }
+  ladder: { documents: LadderSize[], runs: number }
+  typing: { sizes: number[], runs: number, edits: number }
+  joinWire: { sizes: number[], runs: number }
+  mesh: { sizes: Array<{ peers: number, runs: number }>, includeYWebrtcOnNodeDatachannel: boolean }
+  memory: { sizes: number[] }
+  timeoutMs: number
+}
+
+export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
+  full: {
+    join: { sizes: [2, 5], runs: 5 },
+    ladder: { documents: ['100 KB', '250 KB', 'B4', '2 MB', '10 MB', '50 MB'], runs: 3 },
+    typing: { sizes: [2, 5], runs: 3, edits: 1000 },
+    joinWire: { sizes: [2, 5], runs: 3 },
+    mesh: { sizes: [{ peers: 5, runs: 10 }, { peers: 10, runs: 10 }, { peers: 20, runs: 3 }], includeYWebrtcOnNodeDatachannel: true },
+    memory: { sizes: [2, 10] },
+    timeoutMs: 30_000
+  },
+  quick: {
+    join: { sizes: [2, 5], runs: 2 },
+    ladder: { documents: ['100 KB', 'B4', '2 MB', '10 MB'], runs: 1 },
+    typing: { sizes: [2, 5], runs: 1, edits: 300 },
+    joinWire: { sizes: [2, 5], runs: 1 },
+    mesh: { sizes: [{ peers: 5, runs: 3 }, { peers: 10, runs: 2 }], includeYWebrtcOnNodeDatachannel: false },
+    memory: { sizes: [2] },
+    timeoutMs: 30_000
+  },
+  smoke: {
+    join: { sizes: [2], runs: 1 },
+    ladder: { documents: ['100 KB'], runs: 1 },
+    typing: { sizes: [2], runs: 1, edits: 20 },
+    joinWire: { sizes: [2], runs: 1 },
+    mesh: { sizes: [{ peers: 3, runs: 1 }], includeYWebrtcOnNodeDatachannel: false },
+    memory: { sizes: [2] },
+    timeoutMs: 30_000
+  }
+}

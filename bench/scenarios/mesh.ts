@@ -1,0 +1,62 @@
+/**
+ * Scenario 5: N peers started together, each writing one character; a run succeeds when every
+ * peer is synced with the N−1 others and holds all N characters within the deadline.
+ */
+import { ours, yWebrtc, yWebrtcOnNodeDatachannel, type Contender } from '../harness/contenders.js'
+import { join, waitSynced, withRoom, type SyncedAt } from '../harness/rooms.js'
+import { formatSpread, spread, type Spread, type Table } from '../support/report.js'
+
+export interface MeshOptions {
+  /** Peers per room, and runs at that size. */
+  sizes: Array<{ peers: number, runs: number }>
+  deadlineMs: number
+  /** Also run y-webrtc on node-datachannel at the smallest size. */
+  includeYWebrtcOnNodeDatachannel: boolean
+}
+
+export interface MeshRow {
+  contender: string
+  peers: number
+  succeeded: number
+  runs: number
+  /** ms from the first provider created to the last peer complete, successful runs. */
+  completeMs: Spread | null
+}
+
+export const runMesh = async (options: MeshOptions): Promise<MeshRow[]> => {
+  const rows: MeshRow[] = []
+  for (const { peers, runs } of options.sizes) {
+    const contenders = [ours, yWebrtc, ...(options.includeYWebrtcOnNodeDatachannel && peers === options.sizes[0]!.peers ? [yWebrtcOnNodeDatachannel] : [])]
+    for (const contender of contenders) rows.push(await measure(contender, peers, runs, options.deadlineMs))
+  }
+  return rows
+}
+
+const measure = async (contender: Contender, count: number, runs: number, deadlineMs: number): Promise<MeshRow> => {
+  const times: number[] = []
+  let succeeded = 0
+  for (let run = 0; run < runs; run++) {
+    await withRoom(contender, async (room) => {
+      const peers = await room.spawn(count)
+      await join(peers)
+      await Promise.all(peers.map(async (p) => await p.request({ type: 'type', count: 1, intervalMs: 0 })))
+      try {
+        const synced = await waitSynced(peers, count - 1, deadlineMs)
+        const complete = await Promise.all(peers.map(async (p) => await p.request<SyncedAt>({ type: 'wait-length', length: count, timeoutMs: deadlineMs })))
+        const start = Math.min(...synced.map((s) => s.createdAt))
+        const end = Math.max(...synced.map((s) => s.at), ...complete.map((c) => c.at))
+        if (end - start <= deadlineMs) {
+          succeeded++
+          times.push(end - start)
+        }
+      } catch {}
+    })
+  }
+  return { contender: contender.label, peers: count, succeeded, runs, completeMs: spread(times) }
+}
+
+export const meshTable = (rows: MeshRow[], deadlineMs: number): Table => ({
+  title: `Mesh formation: N peers started together, each writing one character; full mesh, synced and complete within ${deadlineMs / 1000} s`,
+  columns: ['peers', 'contender', 'full mesh + content', 'time to complete (ms, successful runs)'],
+  rows: rows.map((r) => [r.peers, r.contender, `${r.succeeded}/${r.runs}`, formatSpread(r.completeMs)])
+})

@@ -1,0 +1,103 @@
+/**
+ * Scenarios 3 and 4 (per edit): one peer types `edits` characters, one per 10 ms or back to
+ * back; latency from each keystroke to its arrival at every receiver, the time for the last edit
+ * to reach the last peer, and data-channel messages and bytes per edit, all peers counted.
+ */
+import { ours, yWebrtc, type Contender } from '../harness/contenders.js'
+import type { Counters } from '../harness/protocol.js'
+import { join, waitSynced, withRoom } from '../harness/rooms.js'
+import { formatSpread, percentile, ratio, spread, type Spread, type Table } from '../support/report.js'
+import { pairs } from './join.js'
+
+export interface TypingOptions {
+  sizes: number[]
+  runs: number
+  edits: number
+  timeoutMs: number
+}
+
+export type TypingMode = 'one per 10 ms' | 'back to back'
+
+export interface TypingRow {
+  contender: string
+  peers: number
+  mode: TypingMode
+  latency: { p50: number, p99: number, max: number } | null
+  lastEditMs: Spread | null
+  messagesPerEdit: number | null
+  bytesPerEdit: number | null
+  failures: number
+  runs: number
+}
+
+export const runTyping = async (options: TypingOptions): Promise<TypingRow[]> => {
+  const rows: TypingRow[] = []
+  for (const peers of options.sizes) {
+    for (const mode of ['one per 10 ms', 'back to back'] as const) {
+      for (const contender of [ours, yWebrtc]) rows.push(await measure(contender, peers, mode, options))
+    }
+  }
+  return rows
+}
+
+const measure = async (contender: Contender, count: number, mode: TypingMode, options: TypingOptions): Promise<TypingRow> => {
+  const latencies: number[] = []
+  const lastEdit: number[] = []
+  let messages = 0
+  let bytes = 0
+  let measuredRuns = 0
+  let failures = 0
+  for (let run = 0; run < options.runs; run++) {
+    await withRoom(contender, async (room) => {
+      const peers = await room.spawn(count)
+      await join(peers)
+      try {
+        await waitSynced(peers, count - 1, options.timeoutMs)
+        await Promise.all(peers.map(async (p) => await p.request({ type: 'reset-counters' })))
+        const [writer, ...receivers] = peers
+        const watching = receivers.map(async (p) => await p.request<{ arrivals: number[] }>({ type: 'watch', count: options.edits, timeoutMs: options.timeoutMs }))
+        const { sentAt } = await writer!.request<{ sentAt: number[] }>({ type: 'type', count: options.edits, intervalMs: mode === 'back to back' ? 0 : 10 })
+        const arrivals = await Promise.all(watching)
+        for (const { arrivals: times } of arrivals) times.forEach((at, i) => latencies.push(at - sentAt[i]!))
+        lastEdit.push(Math.max(...arrivals.map(({ arrivals: times }) => times[times.length - 1]!)) - sentAt[0]!)
+        for (const c of await Promise.all(peers.map(async (p) => await p.request<Counters>({ type: 'counters' })))) {
+          messages += c.dataChannel.messages
+          bytes += c.dataChannel.bytes
+        }
+        measuredRuns++
+      } catch {
+        failures++
+      }
+    })
+  }
+  const edits = options.edits * measuredRuns
+  return {
+    contender: contender.label,
+    peers: count,
+    mode,
+    latency: latencies.length === 0 ? null : { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies) },
+    lastEditMs: spread(lastEdit),
+    messagesPerEdit: edits === 0 ? null : messages / edits,
+    bytesPerEdit: edits === 0 ? null : bytes / edits,
+    failures,
+    runs: options.runs
+  }
+}
+
+const latencyCell = (row: TypingRow): string => row.latency === null ? 'failed' : `${row.latency.p50.toFixed(2)} / ${row.latency.p99.toFixed(2)} / ${row.latency.max.toFixed(1)}`
+
+export const typingTable = (rows: TypingRow[], edits: number): Table => ({
+  title: `Typing: ${edits} one-character edits from one peer; latency at every receiver (ms: p50 / p99 / max), last edit at the last peer (ms)`,
+  columns: ['peers', 'pacing', 'trystero-yjs latency', 'y-webrtc latency', 'p99 ours / y-webrtc', 'last edit, ours', 'last edit, y-webrtc', 'ours / y-webrtc', 'failed runs'],
+  rows: pairs(rows).map(([a, b]) => [a.peers, a.mode, latencyCell(a), latencyCell(b), ratio(a.latency?.p99, b.latency?.p99),
+    formatSpread(a.lastEditMs), formatSpread(b.lastEditMs), ratio(a.lastEditMs?.median, b.lastEditMs?.median), `${a.failures}/${a.runs} / ${b.failures}/${b.runs}`])
+})
+
+export const wirePerEditTable = (rows: TypingRow[]): Table => ({
+  title: 'Wire cost per edit: data-channel messages and bytes, all peers (RTCDataChannel.send counted in every process)',
+  columns: ['peers', 'pacing', 'messages / edit, ours', 'y-webrtc', 'bytes / edit, ours', 'y-webrtc', 'bytes ours / y-webrtc'],
+  rows: pairs(rows).map(([a, b]) => [a.peers, a.mode, a.messagesPerEdit?.toFixed(2) ?? '—', b.messagesPerEdit?.toFixed(2) ?? '—',
+    a.bytesPerEdit?.toFixed(1) ?? '—', b.bytesPerEdit?.toFixed(1) ?? '—', ratio(a.bytesPerEdit, b.bytesPerEdit)]),
+  notes: ['a data-channel message here is one send: Trystero splits messages into 16 KiB chunks and adds 103 bytes of framing per message',
+    'back to back: ours sends the burst as one merged update per receiver (a tick = one message); y-webrtc sends every update, and re-broadcasts what it receives']
+})

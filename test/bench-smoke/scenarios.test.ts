@@ -1,0 +1,73 @@
+/**
+ * Every benchmark scenario at its smallest (bench/presets.ts `smoke`), both providers, real
+ * processes and WebRTC: so that `npm run bench` cannot rot. Asserts shapes and that our side
+ * worked; never a time.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { presets } from '../../bench/presets.js'
+import { writeDocuments, type DocumentSet } from '../../bench/harness/documents.js'
+import { ours, yWebrtc } from '../../bench/harness/contenders.js'
+import { runJoin, joinTable } from '../../bench/scenarios/join.js'
+import { runLadder, ladderTable } from '../../bench/scenarios/size-ladder.js'
+import { runTyping, typingTable, wirePerEditTable } from '../../bench/scenarios/typing.js'
+import { runJoinWire, joinWireTable } from '../../bench/scenarios/join-wire.js'
+import { runMesh, meshTable } from '../../bench/scenarios/mesh.js'
+import { runMemory, memoryTable } from '../../bench/scenarios/memory.js'
+import { toMarkdown } from '../../bench/support/report.js'
+
+const smoke = presets.smoke
+const timeoutMs = smoke.timeoutMs
+
+describe('bench scenarios (smoke)', () => {
+  let documents: DocumentSet
+  beforeAll(() => { documents = writeDocuments(['10 KB', ...smoke.ladder.documents]) })
+  afterAll(() => documents.dispose())
+  const doc = (name: string) => documents.documents.find((d) => d.name === name)!
+
+  it('join', async () => {
+    const rows = await runJoin({ ...smoke.join, small: doc('10 KB'), timeoutMs })
+    expect(rows.map((r) => r.contender)).toEqual([ours.label, yWebrtc.label, ours.label, yWebrtc.label])
+    for (const row of rows.filter((r) => r.contender === ours.label)) expect(row.failures).toBe(0)
+    expect(toMarkdown(joinTable(rows))).toContain('| 2 | small |')
+  }, 120_000)
+
+  it('size ladder, with its floor', async () => {
+    const rows = await runLadder({ documents: smoke.ladder.documents.map(doc), runs: 1, timeoutMs })
+    expect(rows).toHaveLength(1)
+    expect(rows[0]!.floor.transferMs).toBeGreaterThan(0)
+    expect(rows[0]!.results[0]!.synced).toBe(1)
+    expect(toMarkdown(ladderTable(rows))).toContain('| 100 KB |')
+  }, 120_000)
+
+  it('typing and wire cost per edit', async () => {
+    const rows = await runTyping({ ...smoke.typing, timeoutMs })
+    expect(rows).toHaveLength(4)
+    for (const row of rows.filter((r) => r.contender === ours.label)) {
+      expect(row.failures).toBe(0)
+      expect(row.latency).not.toBeNull()
+    }
+    // One message per edit per receiver, when edits are a tick apart: N−1.
+    expect(rows.find((r) => r.contender === ours.label && r.mode === 'one per 10 ms')!.messagesPerEdit).toBe(1)
+    expect(toMarkdown(typingTable(rows, smoke.typing.edits))).toContain('back to back')
+    expect(toMarkdown(wirePerEditTable(rows))).toContain('messages / edit')
+  }, 180_000)
+
+  it('wire cost of a join', async () => {
+    const rows = await runJoinWire({ ...smoke.joinWire, small: doc('10 KB'), timeoutMs })
+    expect(rows[0]!.dataChannelBytes).toBeGreaterThan(0)
+    expect(rows[0]!.signalingBytes).toBeGreaterThan(0)
+    expect(toMarkdown(joinWireTable(rows))).toContain('signaling bytes')
+  }, 120_000)
+
+  it('mesh formation', async () => {
+    const rows = await runMesh({ ...smoke.mesh, deadlineMs: 30_000 })
+    expect(rows.find((r) => r.contender === ours.label)).toMatchObject({ peers: 3, succeeded: 1, runs: 1 })
+    expect(toMarkdown(meshTable(rows, 30_000))).toContain('full mesh')
+  }, 120_000)
+
+  it('memory', async () => {
+    const rows = await runMemory({ sizes: smoke.memory.sizes, document: doc('10 KB'), timeoutMs })
+    expect(rows[0]!.heapMB).toBeGreaterThan(0)
+    expect(toMarkdown(memoryTable(rows, doc('10 KB')))).toContain('heap')
+  }, 120_000)
+})
