@@ -112,6 +112,11 @@ const joinTrysteroYjs = async (): Promise<ProviderHandle> => {
   }
 }
 
+/**
+ * y-webrtc's `synced` event only fires when the room-level state flips, so it goes stale as
+ * connections come and go. Each connection's own `synced` flag (set when that peer's step 2
+ * arrives, as our definition) is what is read here, re-checked whenever a connection speaks.
+ */
 const joinYWebrtc = async (): Promise<ProviderHandle> => {
   const { WebrtcProvider } = await import('y-webrtc' as string) as { WebrtcProvider: any }
   const provider = new WebrtcProvider(config.room, doc, {
@@ -119,13 +124,26 @@ const joinYWebrtc = async (): Promise<ProviderHandle> => {
     peerOpts: { wrtc: rtc, config: { iceServers: [] } }
   })
   provider.awareness.setLocalState(null)
-  let synced = false
-  provider.on('synced', ({ synced: s }: { synced: boolean }) => { synced = s })
+  interface Conn { connected: boolean, synced: boolean, peer: { on: (event: string, f: () => void) => void } }
+  const conns = (): Conn[] => [...(provider.room?.webrtcConns.values() ?? [])] as Conn[]
+  const listeners = new Set<() => void>()
+  const notify = (): void => { for (const f of listeners) f() }
+  const watched = new WeakSet<Conn>()
+  provider.on('peers', () => {
+    for (const conn of conns()) {
+      if (watched.has(conn)) continue
+      watched.add(conn)
+      // Registered after y-webrtc's own handlers: they have updated `synced` when these run.
+      for (const event of ['connect', 'data', 'close']) conn.peer.on(event, notify)
+    }
+    notify()
+  })
   return {
-    synced: () => synced,
-    peerCount: () => provider.room?.webrtcConns.size ?? 0,
-    onChange: (f) => { provider.on('synced', f); provider.on('peers', f) },
-    destroy: async () => { provider.destroy() }
+    synced: () => conns().every((c) => c.connected && c.synced),
+    peerCount: () => conns().filter((c) => c.connected).length,
+    onChange: (f) => { listeners.add(f) },
+    // Ended by process.exit: y-webrtc's graceful destroy can crash @roamhq/wrtc at exit.
+    destroy: async () => { provider.disconnect() }
   }
 }
 
