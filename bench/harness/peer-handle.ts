@@ -9,9 +9,15 @@ export class PeerHandle {
   private nextId = 0
   private readonly pending = new Map<number, { resolve: (value: unknown) => void, reject: (error: Error) => void }>()
   private exited: Promise<number | null>
+  private closing = false
+  /** How the process ended if it ended before `close()` (with the error it printed): a contender's crash, for the report. */
+  crashed: string | null = null
+  private stderrTail = ''
 
   private constructor (private readonly child: ChildProcess, readonly config: PeerConfig) {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+    // A peer that dies mid-run fails that run; it must not take the coordinator down.
+    child.on('error', () => {})
     child.on('message', (message: Reply | { ready: true }) => {
       if ('ready' in message) return
       const waiter = this.pending.get(message.id)
@@ -20,7 +26,15 @@ export class PeerHandle {
       if (message.ok) waiter.resolve(message.result)
       else waiter.reject(new Error(`${config.provider} peer: ${message.error}`))
     })
+    child.stderr?.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk)
+      this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000)
+    })
     child.once('exit', (code, signal) => {
+      if (!this.closing) {
+        const error = /^\w*Error\b.*$/m.exec(this.stderrTail)?.[0]
+        this.crashed = `${signal ?? `exit code ${code}`}${error === undefined ? '' : `: ${error}`}`
+      }
       for (const waiter of this.pending.values()) waiter.reject(new Error(`${config.provider} peer exited (${code ?? signal})`))
       this.pending.clear()
     })
@@ -31,7 +45,7 @@ export class PeerHandle {
     const child = fork(peerScript, [], {
       execArgv: ['--import', 'tsx', '--expose-gc'],
       env: { ...process.env, BENCH_PEER_CONFIG: JSON.stringify(config) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc']
     })
     await new Promise<void>((resolve, reject) => {
       child.once('message', () => resolve())
@@ -41,18 +55,24 @@ export class PeerHandle {
   }
 
   async request<T> (command: Command): Promise<T> {
+    if (!this.child.connected) throw new Error(`${this.config.provider} peer is gone (${this.crashed ?? 'closed'})`)
     const id = this.nextId++
     return await new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
-      this.child.send({ id, command })
+      this.child.send({ id, command }, (error) => {
+        if (error === null) return
+        this.pending.delete(id)
+        reject(error)
+      })
     })
   }
 
   /** Leaves the room, then ends the process (killed if it does not exit within 5 s). */
   async close (): Promise<void> {
+    this.closing = true
     if (this.child.exitCode !== null || this.child.signalCode !== null) return
     await this.request({ type: 'leave' }).catch(() => {})
-    this.child.disconnect()
+    if (this.child.connected) this.child.disconnect()
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000)
     await this.exited
     clearTimeout(timer)

@@ -225,10 +225,14 @@ const handle = async (command: Command): Promise<unknown> => {
   }
 }
 
+/** A reply after the coordinator has gone (it gave up on a request) is dropped, not an EPIPE. */
+const reply = (message: Reply): void => {
+  if (process.connected) process.send!(message, () => {})
+}
 process.on('message', (message: { id: number, command: Command }) => {
   handle(message.command).then(
-    (result) => process.send!({ id: message.id, ok: true, result } satisfies Reply),
-    (error: unknown) => process.send!({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) } satisfies Reply)
+    (result) => reply({ id: message.id, ok: true, result }),
+    (error: unknown) => reply({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) })
   )
 })
 // The coordinator going away ends this peer; so does `leave` followed by disconnect.

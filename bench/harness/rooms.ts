@@ -35,9 +35,23 @@ export class BenchRoom {
   }
 }
 
-export const join = async (peers: PeerHandle[]): Promise<void> => {
-  await Promise.all(peers.map(async (peer) => await peer.request({ type: 'join' })))
+/**
+ * Peers join together (`staggerMs` 0), or one after the other: people do not join in the same
+ * millisecond, and simultaneous starts are the mesh scenario's own subject (y-webrtc's offer glare
+ * leaves its meshes partial); other scenarios start peers 200 ms apart, for both contenders.
+ */
+export const join = async (peers: PeerHandle[], staggerMs = 0): Promise<void> => {
+  if (staggerMs === 0) {
+    await Promise.all(peers.map(async (peer) => await peer.request({ type: 'join' })))
+    return
+  }
+  for (const [i, peer] of peers.entries()) {
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, staggerMs))
+    await peer.request({ type: 'join' })
+  }
 }
+
+export const staggerMs = 200
 
 export const waitSynced = async (peers: PeerHandle[], withPeers: number, timeoutMs: number): Promise<SyncedAt[]> =>
   await Promise.all(peers.map(async (peer) => await peer.request<SyncedAt>({ type: 'wait-synced', peers: withPeers, timeoutMs })))

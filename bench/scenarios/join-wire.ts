@@ -6,7 +6,7 @@
 import { ours, yWebrtc, type Contender } from '../harness/contenders.js'
 import type { BenchDocument } from '../harness/documents.js'
 import type { Counters } from '../harness/protocol.js'
-import { join, waitSynced, withRoom } from '../harness/rooms.js'
+import { join, staggerMs, waitSynced, withRoom } from '../harness/rooms.js'
 import { median, ratio, type Table } from '../support/report.js'
 import { pairs } from './join.js'
 
@@ -41,7 +41,7 @@ const measure = async (contender: Contender, count: number, options: JoinWireOpt
     await withRoom(contender, async (room) => {
       try {
         const present = await room.spawn(count - 1, options.small.file)
-        await join(present)
+        await join(present, staggerMs)
         if (count > 2) await waitSynced(present, count - 2, options.timeoutMs)
         await Promise.all(present.map(async (p) => await p.request({ type: 'reset-counters' })))
         const before = await room.signaling.traffic()

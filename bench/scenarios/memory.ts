@@ -4,7 +4,7 @@
  */
 import { ours, yWebrtc, type Contender } from '../harness/contenders.js'
 import type { BenchDocument } from '../harness/documents.js'
-import { join, waitSynced, withRoom } from '../harness/rooms.js'
+import { join, staggerMs, waitSynced, withRoom } from '../harness/rooms.js'
 import { median, ratio, type Table } from '../support/report.js'
 import { pairs } from './join.js'
 
@@ -30,8 +30,8 @@ export const runMemory = async (options: MemoryOptions): Promise<MemoryRow[]> =>
 const measure = async (contender: Contender, count: number, options: MemoryOptions): Promise<MemoryRow> =>
   await withRoom(contender, async (room) => {
     const peers = await room.spawn(count, options.document.file)
-    await join(peers)
     try {
+      await join(peers, staggerMs)
       await waitSynced(peers, count - 1, options.timeoutMs)
     } catch {
       return { contender: contender.label, peers: count, heapMB: null, rssMB: null }

@@ -5,7 +5,7 @@
  */
 import { ours, yWebrtc, type Contender } from '../harness/contenders.js'
 import type { Counters } from '../harness/protocol.js'
-import { join, waitSynced, withRoom } from '../harness/rooms.js'
+import { join, staggerMs, waitSynced, withRoom } from '../harness/rooms.js'
 import { formatSpread, percentile, ratio, spread, type Spread, type Table } from '../support/report.js'
 import { pairs } from './join.js'
 
@@ -50,8 +50,8 @@ const measure = async (contender: Contender, count: number, mode: TypingMode, op
   for (let run = 0; run < options.runs; run++) {
     await withRoom(contender, async (room) => {
       const peers = await room.spawn(count)
-      await join(peers)
       try {
+        await join(peers, staggerMs)
         await waitSynced(peers, count - 1, options.timeoutMs)
         await Promise.all(peers.map(async (p) => await p.request({ type: 'reset-counters' })))
         const [writer, ...receivers] = peers
@@ -87,7 +87,7 @@ const measure = async (contender: Contender, count: number, mode: TypingMode, op
 const latencyCell = (row: TypingRow): string => row.latency === null ? 'failed' : `${row.latency.p50.toFixed(2)} / ${row.latency.p99.toFixed(2)} / ${row.latency.max.toFixed(1)}`
 
 export const typingTable = (rows: TypingRow[], edits: number): Table => ({
-  title: `Typing: ${edits} one-character edits from one peer; latency at every receiver (ms: p50 / p99 / max), last edit at the last peer (ms)`,
+  title: `Typing: ${edits} one-character edits from one peer (peers joined 200 ms apart); latency at every receiver (ms: p50 / p99 / max), last edit at the last peer (ms, from the first keystroke)`,
   columns: ['peers', 'pacing', 'trystero-yjs latency', 'y-webrtc latency', 'p99 ours / y-webrtc', 'last edit, ours', 'last edit, y-webrtc', 'ours / y-webrtc', 'failed runs'],
   rows: pairs(rows).map(([a, b]) => [a.peers, a.mode, latencyCell(a), latencyCell(b), ratio(a.latency?.p99, b.latency?.p99),
     formatSpread(a.lastEditMs), formatSpread(b.lastEditMs), ratio(a.lastEditMs?.median, b.lastEditMs?.median), `${a.failures}/${a.runs} / ${b.failures}/${b.runs}`])
@@ -96,7 +96,7 @@ export const typingTable = (rows: TypingRow[], edits: number): Table => ({
 export const wirePerEditTable = (rows: TypingRow[]): Table => ({
   title: 'Wire cost per edit: data-channel messages and bytes, all peers (RTCDataChannel.send counted in every process)',
   columns: ['peers', 'pacing', 'messages / edit, ours', 'y-webrtc', 'bytes / edit, ours', 'y-webrtc', 'bytes ours / y-webrtc'],
-  rows: pairs(rows).map(([a, b]) => [a.peers, a.mode, a.messagesPerEdit?.toFixed(2) ?? '—', b.messagesPerEdit?.toFixed(2) ?? '—',
+  rows: pairs(rows).map(([a, b]) => [a.peers, a.mode, a.messagesPerEdit?.toFixed(3) ?? '—', b.messagesPerEdit?.toFixed(3) ?? '—',
     a.bytesPerEdit?.toFixed(1) ?? '—', b.bytesPerEdit?.toFixed(1) ?? '—', ratio(a.bytesPerEdit, b.bytesPerEdit)]),
   notes: ['a data-channel message here is one send: Trystero splits messages into 16 KiB chunks and adds 103 bytes of framing per message',
     'back to back: ours sends the burst as one merged update per receiver (a tick = one message); y-webrtc sends every update, and re-broadcasts what it receives']
