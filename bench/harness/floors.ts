@@ -34,9 +34,10 @@ export const rawTransferMs = async (bytes: number): Promise<number> => {
   const config = { iceServers: [], bindAddress: '127.0.0.1' } as RTCConfiguration
   const sender = new RTCPeerConnection(config)
   const receiver = new RTCPeerConnection(config)
-  try {
-    sender.onicecandidate = ({ candidate }) => { if (candidate) void receiver.addIceCandidate(candidate) }
-    receiver.onicecandidate = ({ candidate }) => { if (candidate) void sender.addIceCandidate(candidate) }
+  const transfer = async (): Promise<number> => {
+    // A candidate arriving after close rejects; that is not a failure of the measurement.
+    sender.onicecandidate = ({ candidate }) => { if (candidate) receiver.addIceCandidate(candidate).catch(() => {}) }
+    receiver.onicecandidate = ({ candidate }) => { if (candidate) sender.addIceCandidate(candidate).catch(() => {}) }
     const channel = sender.createDataChannel('floor')
     channel.binaryType = 'arraybuffer'
     const received = new Promise<number>((resolve) => {
@@ -62,7 +63,14 @@ export const rawTransferMs = async (bytes: number): Promise<number> => {
       channel.send(payload.subarray(0, Math.min(chunkBytes, bytes - sent)))
     }
     return (await received) - start
+  }
+  const limitMs = 60_000
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`raw transfer of ${bytes} bytes did not finish within ${limitMs} ms`)), limitMs) })
+  try {
+    return await Promise.race([transfer(), timeout])
   } finally {
+    clearTimeout(timer)
     sender.close()
     receiver.close()
   }

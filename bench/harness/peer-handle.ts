@@ -54,26 +54,37 @@ export class PeerHandle {
     return new PeerHandle(child, config)
   }
 
+  /**
+   * Sends a command; rejects if the peer has not answered within the command's own timeout plus
+   * a margin (or 60 s): a wedged child must fail its run, not hang the benchmark.
+   */
   async request<T> (command: Command): Promise<T> {
     if (!this.child.connected) throw new Error(`${this.config.provider} peer is gone (${this.crashed ?? 'closed'})`)
     const id = this.nextId++
+    const limitMs = ('timeoutMs' in command ? command.timeoutMs : 50_000) + 10_000
     return await new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
-      this.child.send({ id, command }, (error) => {
-        if (error === null) return
+      const timer = setTimeout(() => {
         this.pending.delete(id)
+        reject(new Error(`${this.config.provider} peer did not answer ${command.type} within ${limitMs} ms`))
+      }, limitMs)
+      const settle = <A>(f: (value: A) => void) => (value: A) => { clearTimeout(timer); f(value) }
+      this.pending.set(id, { resolve: settle(resolve as (value: unknown) => void), reject: settle(reject) })
+      this.child.send({ id, command }, (error) => {
+        if (error === null || !this.pending.has(id)) return
+        this.pending.delete(id)
+        clearTimeout(timer)
         reject(error)
       })
     })
   }
 
-  /** Leaves the room, then ends the process (killed if it does not exit within 5 s). */
+  /** Leaves the room, then ends the process: killed if it has not exited 5 s after this call. */
   async close (): Promise<void> {
     this.closing = true
     if (this.child.exitCode !== null || this.child.signalCode !== null) return
-    await this.request({ type: 'leave' }).catch(() => {})
-    if (this.child.connected) this.child.disconnect()
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000)
+    await Promise.race([this.request({ type: 'leave' }).catch(() => {}), this.exited])
+    if (this.child.connected) this.child.disconnect()
     await this.exited
     clearTimeout(timer)
   }

@@ -3,8 +3,9 @@
  * y-webrtc — on one WebRTC implementation, driven by the coordinator over IPC (protocol.ts).
  * Both providers get the same treatment: the same data-channel counting, the same clock.
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import * as Y from 'yjs'
+import * as decoding from 'lib0/decoding'
 import { WebSocket as NodeWebSocket } from 'ws'
 import { absoluteNow, type Command, type PeerConfig, type Reply } from './protocol.js'
 
@@ -90,8 +91,18 @@ interface ProviderHandle {
   destroy: () => Promise<void>
 }
 
+/**
+ * Ours is measured as users get it, the built package: loading the TypeScript source through
+ * tsx would add the transpiler's caches and source maps to the heap we report.
+ */
+const ourBuild = new URL('../../dist/index.js', import.meta.url)
+const loadOurs = async (): Promise<[typeof import('../../src/index.js'), typeof import('@trystero-p2p/mqtt')]> => {
+  if (!existsSync(ourBuild)) throw new Error(`peer-process: ${ourBuild.pathname} is missing; run \`npm run build\` first`)
+  return await Promise.all([import(ourBuild.href) as Promise<typeof import('../../src/index.js')>, import('@trystero-p2p/mqtt')])
+}
+
 const joinTrysteroYjs = async (): Promise<ProviderHandle> => {
-  const [{ TrysteroProvider }, mqtt] = await Promise.all([import('../../src/index.js'), import('@trystero-p2p/mqtt')])
+  const [{ TrysteroProvider }, mqtt] = await loadOurs()
   const provider = new TrysteroProvider(doc, config.room, {
     appId: 'trystero-yjs-bench',
     joinRoom: mqtt.joinRoom,
@@ -113,10 +124,16 @@ const joinTrysteroYjs = async (): Promise<ProviderHandle> => {
 }
 
 /**
- * y-webrtc's `synced` event only fires when the room-level state flips, so it goes stale as
- * connections come and go. Each connection's own `synced` flag (set when that peer's step 2
- * arrives, as our definition) is what is read here, re-checked whenever a connection speaks.
+ * y-webrtc sets a connection's `synced` flag only while its room is not yet synced
+ * (y-webrtc.js: `messageYjsSyncStep2 && !room.synced`), so a peer arriving after the room
+ * synced never gets one. Each connection is judged here as ours is: synced once that peer's
+ * sync step 2 arrived, read from the bytes it sent.
  */
+const isSyncStep2 = (data: Uint8Array): boolean => {
+  const decoder = decoding.createDecoder(data)
+  return decoding.readVarUint(decoder) === 0 /* messageSync */ && decoding.readVarUint(decoder) === 1 /* step 2 */
+}
+
 const joinYWebrtc = async (): Promise<ProviderHandle> => {
   const { WebrtcProvider } = await import('y-webrtc' as string) as { WebrtcProvider: any }
   const provider = new WebrtcProvider(config.room, doc, {
@@ -124,22 +141,27 @@ const joinYWebrtc = async (): Promise<ProviderHandle> => {
     peerOpts: { wrtc: rtc, config: { iceServers: [] } }
   })
   provider.awareness.setLocalState(null)
-  interface Conn { connected: boolean, synced: boolean, peer: { on: (event: string, f: () => void) => void } }
+  interface Conn { connected: boolean, peer: { on: (event: string, f: (data?: Uint8Array) => void) => void } }
   const conns = (): Conn[] => [...(provider.room?.webrtcConns.values() ?? [])] as Conn[]
   const listeners = new Set<() => void>()
   const notify = (): void => { for (const f of listeners) f() }
   const watched = new WeakSet<Conn>()
+  const receivedStep2 = new WeakSet<Conn>()
+  // 'peers' fires when a connection is created, before its channel opens: no data is missed.
   provider.on('peers', () => {
     for (const conn of conns()) {
       if (watched.has(conn)) continue
       watched.add(conn)
-      // Registered after y-webrtc's own handlers: they have updated `synced` when these run.
-      for (const event of ['connect', 'data', 'close']) conn.peer.on(event, notify)
+      conn.peer.on('data', (data) => {
+        if (!receivedStep2.has(conn) && isSyncStep2(data!)) receivedStep2.add(conn)
+        notify()
+      })
+      for (const event of ['connect', 'close']) conn.peer.on(event, notify)
     }
     notify()
   })
   return {
-    synced: () => conns().every((c) => c.connected && c.synced),
+    synced: () => conns().every((c) => c.connected && receivedStep2.has(c)),
     peerCount: () => conns().filter((c) => c.connected).length,
     onChange: (f) => { listeners.add(f) },
     // Ended by process.exit: y-webrtc's graceful destroy can crash @roamhq/wrtc at exit.
@@ -149,19 +171,47 @@ const joinYWebrtc = async (): Promise<ProviderHandle> => {
 
 let provider: ProviderHandle | null = null
 
-const waitFor = async (what: string, check: () => boolean, subscribe: (wake: () => void) => void, timeoutMs: number): Promise<number> => {
-  if (check()) return absoluteNow()
-  return await new Promise((resolve, reject) => {
-    let done = false
-    const timer = setTimeout(() => { done = true; reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)) }, timeoutMs)
-    subscribe(() => {
-      if (done || !check()) return
-      done = true
-      clearTimeout(timer)
-      resolve(absoluteNow())
+/**
+ * When a condition became true, stamped in this process as it happens: a coordinator that asks
+ * later must not get its own asking time. `stamp()` re-reads the state; `since` is the first
+ * instant of the current stretch of that state.
+ */
+class Stamped<T> {
+  private state: T
+  private since = absoluteNow()
+  private readonly waiters = new Set<() => void>()
+  constructor (private readonly read: () => T) { this.state = read() }
+  stamp (): void {
+    const state = this.read()
+    if (state === this.state) return
+    this.state = state
+    this.since = absoluteNow()
+    for (const wake of [...this.waiters]) wake()
+  }
+
+  /** Resolves with the instant the state became `wanted`, now or later. */
+  async when (wanted: T, what: string, timeoutMs: number): Promise<number> {
+    if (this.state === wanted) return this.since
+    return await new Promise((resolve, reject) => {
+      const wake = (): void => {
+        if (this.state !== wanted) return
+        clearTimeout(timer)
+        this.waiters.delete(wake)
+        resolve(this.since)
+      }
+      const timer = setTimeout(() => {
+        this.waiters.delete(wake)
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (now: ${String(this.state)})`))
+      }, timeoutMs)
+      this.waiters.add(wake)
     })
-  })
+  }
 }
+
+/** Peers synced with (-1 while not synced). */
+let syncedWith: Stamped<number> | null = null
+const textLength = new Stamped(() => text.length)
+doc.on('update', () => textLength.stamp())
 
 const typeCharacters = async (count: number, intervalMs: number): Promise<number[]> => {
   const sentAt: number[] = []
@@ -173,51 +223,78 @@ const typeCharacters = async (count: number, intervalMs: number): Promise<number
   return sentAt
 }
 
-const watchArrivals = async (count: number, timeoutMs: number): Promise<number[]> => {
+/** Arrival times of the characters after the text's length when `watch` was armed. */
+let watching: { base: number, arrivals: number[], stop: () => void } | null = null
+
+const armWatch = (): void => {
+  watching?.stop()
   const base = text.length
   const arrivals: number[] = []
   const record = (): void => {
     const now = absoluteNow()
-    while (arrivals.length < Math.min(count, text.length - base)) arrivals.push(now)
+    while (arrivals.length < text.length - base) arrivals.push(now)
   }
   doc.on('update', record)
+  watching = { base, arrivals, stop: () => doc.off('update', record) }
+}
+
+const collectArrivals = async (count: number, timeoutMs: number): Promise<number[]> => {
+  const w = watching
+  if (w === null) throw new Error('arrivals asked before watch was armed')
   try {
-    await waitFor(`${count} characters`, () => arrivals.length >= count, (wake) => doc.on('update', wake), timeoutMs)
+    await textLength.when(w.base + count, `${count} characters after ${w.base}`, timeoutMs)
   } finally {
-    doc.off('update', record)
+    w.stop()
+    watching = null
   }
-  return arrivals
+  return w.arrivals.slice(0, count)
 }
 
 const handle = async (command: Command): Promise<unknown> => {
   switch (command.type) {
-    case 'join':
+    case 'join': {
       // The provider's code is loaded first: module loading is not part of joining.
-      await (config.provider === 'trystero-yjs' ? Promise.all([import('../../src/index.js'), import('@trystero-p2p/mqtt')]) : import('y-webrtc' as string))
+      await (config.provider === 'trystero-yjs' ? loadOurs() : import('y-webrtc' as string))
       createdAt = absoluteNow()
-      provider = config.provider === 'trystero-yjs' ? await joinTrysteroYjs() : await joinYWebrtc()
+      const p = config.provider === 'trystero-yjs' ? await joinTrysteroYjs() : await joinYWebrtc()
+      provider = p
+      const stamped = new Stamped(() => p.synced() ? p.peerCount() : -1)
+      syncedWith = stamped
+      p.onChange(() => stamped.stamp())
       return { createdAt }
+    }
     case 'wait-synced': {
-      const p = provider!
-      const at = await waitFor(`synced with ${command.peers} peers`, () => p.synced() && p.peerCount() === command.peers, p.onChange, command.timeoutMs)
+      const at = await syncedWith!.when(command.peers, `synced with ${command.peers} peers`, command.timeoutMs)
       return { at, createdAt, channelOpenAt }
     }
     case 'wait-length': {
-      const at = await waitFor(`${command.length} characters`, () => text.length === command.length, (wake) => doc.on('update', wake), command.timeoutMs)
+      const at = await textLength.when(command.length, `${command.length} characters`, command.timeoutMs)
       return { at, createdAt, channelOpenAt }
     }
     case 'type':
       return { sentAt: await typeCharacters(command.count, command.intervalMs) }
     case 'watch':
-      return { arrivals: await watchArrivals(command.count, command.timeoutMs) }
+      armWatch()
+      return null
+    case 'arrivals':
+      return { arrivals: await collectArrivals(command.count, command.timeoutMs) }
     case 'counters':
       return structuredClone(counters)
     case 'reset-counters':
       counters.dataChannel = { messages: 0, bytes: 0 }
       return null
-    case 'memory':
-      ;(globalThis as { gc?: () => void }).gc?.()
-      return process.memoryUsage()
+    case 'memory': {
+      // At rest: let pending timers and channel traffic settle, then collect twice (weak refs and
+      // finalizers free more on the second pass), and report the lowest of three readings.
+      const gc = (globalThis as { gc?: () => void }).gc
+      const readings: NodeJS.MemoryUsage[] = []
+      for (let i = 0; i < 3; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200))
+        gc?.(); gc?.()
+        readings.push(process.memoryUsage())
+      }
+      return readings.reduce((a, b) => (b.heapUsed < a.heapUsed ? b : a))
+    }
     case 'leave':
       await provider?.destroy()
       for (const connection of connections) connection.close()

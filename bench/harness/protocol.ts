@@ -24,8 +24,10 @@ export type Command =
   | { type: 'wait-length', length: number, timeoutMs: number }
   /** Appends `count` characters, one per transaction, `intervalMs` apart (0: back to back). */
   | { type: 'type', count: number, intervalMs: number }
-  /** Records when each of the next `count` characters arrives. */
-  | { type: 'watch', count: number, timeoutMs: number }
+  /** Starts recording when each character after the current text arrives (armed before the writer types). */
+  | { type: 'watch' }
+  /** Resolves with the arrival times of the `count` characters after the armed point. */
+  | { type: 'arrivals', count: number, timeoutMs: number }
   | { type: 'counters' }
   | { type: 'reset-counters' }
   | { type: 'memory' }

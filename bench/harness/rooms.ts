@@ -15,16 +15,22 @@ export class BenchRoom {
     return new BenchRoom(contender, await startSignaling(contender.provider), `bench-${process.pid}-${++roomCounter}`)
   }
 
-  /** Spawns `count` peer processes (in parallel); they join only when told. */
+  /**
+   * Spawns `count` peer processes (in parallel); they join only when told. Those that started are
+   * kept for `close()` even when another failed to.
+   */
   async spawn (count: number, documentFile?: string): Promise<PeerHandle[]> {
-    const spawned = await Promise.all(Array.from({ length: count }, async () => await PeerHandle.spawn({
+    const results = await Promise.allSettled(Array.from({ length: count }, async () => await PeerHandle.spawn({
       provider: this.contender.provider,
       rtc: this.contender.rtc,
       signalingUrl: this.signaling.url,
       room: this.room,
       ...(documentFile === undefined ? {} : { documentFile })
     })))
+    const spawned = results.flatMap((r) => r.status === 'fulfilled' ? [r.value] : [])
     this.peers.push(...spawned)
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failure !== undefined) throw failure.reason
     return spawned
   }
 

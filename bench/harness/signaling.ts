@@ -25,14 +25,19 @@ export const startSignaling = async (provider: ProviderKind): Promise<BenchSigna
   })
   return {
     url: `ws://127.0.0.1:${port}`,
-    traffic: async () => await new Promise((resolve) => {
-      child.once('message', (message: { traffic: { received: number, sent: number } }) => resolve(message.traffic))
+    traffic: async () => await new Promise((resolve, reject) => {
+      if (!child.connected) { reject(new Error('y-webrtc signaling server is gone')); return }
+      const timer = setTimeout(() => reject(new Error('y-webrtc signaling server did not report its traffic within 5 s')), 5000)
+      child.once('message', (message: { traffic: { received: number, sent: number } }) => { clearTimeout(timer); resolve(message.traffic) })
       child.send({ type: 'traffic' })
     }),
     close: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return
       const exited = new Promise((resolve) => child.once('exit', resolve))
-      child.disconnect()
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+      if (child.connected) child.disconnect()
       await exited
+      clearTimeout(timer)
     }
   }
 }

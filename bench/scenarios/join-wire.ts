@@ -44,8 +44,9 @@ const measure = async (contender: Contender, count: number, options: JoinWireOpt
         await join(present, staggerMs)
         if (count > 2) await waitSynced(present, count - 2, options.timeoutMs)
         await Promise.all(present.map(async (p) => await p.request({ type: 'reset-counters' })))
-        const before = await room.signaling.traffic()
         const [fresh] = await room.spawn(1, options.small.file)
+        // After the fresh process started (it has not connected yet), so only its join is counted.
+        const before = await room.signaling.traffic()
         await join([fresh!])
         await waitSynced([...present, fresh!], count - 1, options.timeoutMs)
         const after = await room.signaling.traffic()

@@ -45,10 +45,10 @@ const measure = async (contender: Contender, count: number, document: 'empty' | 
   let failures = 0
   for (let run = 0; run < options.runs; run++) {
     await withRoom(contender, async (room) => {
-      const [holder] = await room.spawn(1, document === 'small' ? options.small.file : undefined)
-      const others = await room.spawn(count - 1)
-      const peers = [holder!, ...others]
       try {
+        const [holder] = await room.spawn(1, document === 'small' ? options.small.file : undefined)
+        const others = await room.spawn(count - 1)
+        const peers = [holder!, ...others]
         await join(peers, staggerMs)
         const synced = await waitSynced(peers, count - 1, options.timeoutMs)
         const last = synced.reduce((a, b) => (b.createdAt > a.createdAt ? b : a))
@@ -70,7 +70,7 @@ export const joinTable = (rows: JoinRow[]): Table => ({
     `${a.failures}/${a.runs} / ${b.failures}/${b.runs}`]),
   notes: ['the first peer holds the document ("small": 10 KB of text)',
     'before the channel opens: signaling (MQTT broker / y-webrtc server), offer and answer, ICE and DTLS — node-datachannel sometimes finishes DTLS ~1 s after ICE (see ../shared/notes/y-webrtc-baseline.md); after it opens: the provider\'s own handshake and sync',
-    `${yWebrtc.label} vs ${ours.label}: see bench/harness/contenders.ts`]
+    'both on node-datachannel: see bench/harness/contenders.ts']
 })
 
 /** Rows come ours, theirs, ours, theirs… */

@@ -29,14 +29,15 @@ export const runMemory = async (options: MemoryOptions): Promise<MemoryRow[]> =>
 
 const measure = async (contender: Contender, count: number, options: MemoryOptions): Promise<MemoryRow> =>
   await withRoom(contender, async (room) => {
-    const peers = await room.spawn(count, options.document.file)
+    let usage: NodeJS.MemoryUsage[]
     try {
+      const peers = await room.spawn(count, options.document.file)
       await join(peers, staggerMs)
       await waitSynced(peers, count - 1, options.timeoutMs)
+      usage = await Promise.all(peers.map(async (p) => await p.request<NodeJS.MemoryUsage>({ type: 'memory' })))
     } catch {
       return { contender: contender.label, peers: count, heapMB: null, rssMB: null }
     }
-    const usage = await Promise.all(peers.map(async (p) => await p.request<NodeJS.MemoryUsage>({ type: 'memory' })))
     const mb = (bytes: number): number => bytes / 1024 / 1024
     return { contender: contender.label, peers: count, heapMB: mb(median(usage.map((u) => u.heapUsed))), rssMB: mb(median(usage.map((u) => u.rss))) }
   })
@@ -46,5 +47,6 @@ export const memoryTable = (rows: MemoryRow[], document: BenchDocument): Table =
   columns: ['peers', 'heap, ours', 'heap, y-webrtc', 'ours / y-webrtc', 'RSS, ours', 'RSS, y-webrtc', 'ours / y-webrtc'],
   rows: pairs(rows).map(([a, b]) => [a.peers, a.heapMB?.toFixed(1) ?? 'failed', b.heapMB?.toFixed(1) ?? 'failed', ratio(a.heapMB, b.heapMB),
     a.rssMB?.toFixed(1) ?? 'failed', b.rssMB?.toFixed(1) ?? 'failed', ratio(a.rssMB, b.rssMB)]),
-  notes: ['each process also holds its WebRTC stack: node-datachannel (ours; Trystero pre-creates a pool of connections) vs @roamhq/wrtc (y-webrtc)']
+  notes: ['each process also holds its WebRTC stack (node-datachannel for both; Trystero pre-creates a pool of offers) and the same Node runtime; ours is loaded from dist/, as users get it',
+    'at rest: 3 readings 200 ms apart, each after two forced GCs; the lowest heap reading is kept']
 })

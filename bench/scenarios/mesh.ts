@@ -2,7 +2,7 @@
  * Scenario 5: N peers started together, each writing one character; a run succeeds when every
  * peer is synced with the N−1 others and holds all N characters within the deadline.
  */
-import { ours, yWebrtc, yWebrtcOnNodeDatachannel, type Contender } from '../harness/contenders.js'
+import { ours, yWebrtc, yWebrtcOnWrtc, type Contender } from '../harness/contenders.js'
 import { join, waitSynced, withRoom, type SyncedAt } from '../harness/rooms.js'
 import { formatSpread, spread, type Spread, type Table } from '../support/report.js'
 
@@ -10,8 +10,8 @@ export interface MeshOptions {
   /** Peers per room, and runs at that size. */
   sizes: Array<{ peers: number, runs: number }>
   deadlineMs: number
-  /** Also run y-webrtc on node-datachannel at the smallest size. */
-  includeYWebrtcOnNodeDatachannel: boolean
+  /** Also run y-webrtc on @roamhq/wrtc (the baseline's stack) at sizes up to this many peers. */
+  referenceUpToPeers: number
 }
 
 export interface MeshRow {
@@ -28,7 +28,7 @@ export interface MeshRow {
 export const runMesh = async (options: MeshOptions): Promise<MeshRow[]> => {
   const rows: MeshRow[] = []
   for (const { peers, runs } of options.sizes) {
-    const contenders = [ours, yWebrtc, ...(options.includeYWebrtcOnNodeDatachannel && peers === options.sizes[0]!.peers ? [yWebrtcOnNodeDatachannel] : [])]
+    const contenders = [ours, yWebrtc, ...(peers <= options.referenceUpToPeers ? [yWebrtcOnWrtc] : [])]
     for (const contender of contenders) rows.push(await measure(contender, peers, runs, options.deadlineMs))
   }
   return rows
@@ -40,8 +40,8 @@ const measure = async (contender: Contender, count: number, runs: number, deadli
   let succeeded = 0
   for (let run = 0; run < runs; run++) {
     await withRoom(contender, async (room) => {
-      const peers = await room.spawn(count)
       try {
+        const peers = await room.spawn(count)
         await join(peers)
         await Promise.all(peers.map(async (p) => await p.request({ type: 'type', count: 1, intervalMs: 0 })))
         const synced = await waitSynced(peers, count - 1, deadlineMs)
@@ -53,7 +53,7 @@ const measure = async (contender: Contender, count: number, runs: number, deadli
           times.push(end - start)
         }
       } catch {}
-      crashes.push(...peers.flatMap((p) => p.crashed === null ? [] : [p.crashed]))
+      crashes.push(...room.peers.flatMap((p) => p.crashed === null ? [] : [p.crashed]))
     })
   }
   return { contender: contender.label, peers: count, succeeded, runs, completeMs: spread(times), crashes }

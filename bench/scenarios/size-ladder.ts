@@ -42,11 +42,11 @@ const measure = async (contender: Contender, document: BenchDocument, options: L
   for (let run = 0; run < options.runs; run++) {
     attempted++
     const ok = await withRoom(contender, async (room) => {
-      const [holder] = await room.spawn(1, document.file)
-      await join([holder!])
-      const [fresh] = await room.spawn(1)
-      await join([fresh!])
       try {
+        const [holder] = await room.spawn(1, document.file)
+        await join([holder!])
+        const [fresh] = await room.spawn(1)
+        await join([fresh!])
         const done = await fresh!.request<SyncedAt>({ type: 'wait-length', length: document.textLength, timeoutMs: options.timeoutMs })
         times.push(done.at - (done.channelOpenAt ?? done.createdAt))
         return true
