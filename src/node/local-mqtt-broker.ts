@@ -25,6 +25,31 @@ export interface LocalMqttBroker {
   close: () => Promise<void>
 }
 
+type Unsubscribe = (topic: string, deliver: never, done: (error?: Error) => void) => void
+
+/**
+ * aedes handles the packets of one read concurrently and forgets a client's subscription only in
+ * mqemitter's deferred `removeListener` callback, so a SUBSCRIBE that follows an UNSUBSCRIBE of the
+ * same topic in one read is taken for a duplicate (acknowledged, nothing added) and then removed
+ * (moscajs/aedes#469). Trystero leaving and rejoining a room sends exactly that for the peer's own
+ * topic, where every offer and answer to it arrives: the peer could never connect again. Reporting
+ * the unsubscribe done at once orders the two; mqemitter still removes that one listener later,
+ * by its own reference, which leaves the new subscription in place.
+ */
+const finishUnsubscribeAtOnce = (broker: { unsubscribe: Unsubscribe }): void => {
+  const unsubscribe = broker.unsubscribe.bind(broker)
+  broker.unsubscribe = (topic, deliver, done) => {
+    let reported = false
+    const report = (error?: Error): void => {
+      if (reported) return
+      reported = true
+      done(error)
+    }
+    unsubscribe(topic, deliver, report)
+    report()
+  }
+}
+
 export const startLocalMqttBroker = async (options: LocalMqttBrokerOptions = {}): Promise<LocalMqttBroker> => {
   const host = options.host ?? '127.0.0.1'
   const [{ Aedes }, { WebSocketServer, createWebSocketStream }] = await Promise.all([
@@ -32,6 +57,7 @@ export const startLocalMqttBroker = async (options: LocalMqttBrokerOptions = {})
     import('ws').catch((cause: unknown) => { throw new TrysteroYjsError('startLocalMqttBroker needs the "ws" package', { cause }) })
   ])
   const broker = await Aedes.createBroker()
+  finishUnsubscribeAtOnce(broker)
   const http: Server = createServer((_request, response) => {
     response.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n')
   })
