@@ -6,7 +6,7 @@
  * the targets are reported, met or not, with their numbers.
  */
 import { cpus } from 'node:os'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { coalescingTable, runCoalescing } from './coalescing.js'
 import { yWebrtc, ours } from './harness/contenders.js'
@@ -37,20 +37,23 @@ const selected = requested.length > 0 ? requested : known
 // By path: not every package exports its package.json.
 const version = (name: string): string =>
   (JSON.parse(readFileSync(fileURLToPath(new URL(`../node_modules/${name}/package.json`, import.meta.url)), 'utf8')) as { version: string }).version
+const runLine = `run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, preset \`${presetName}\``
 const header = [
-  `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, preset \`${presetName}\`, Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}).`,
+  `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}); each scenario's run and preset are given above its tables.`,
   `${ours.label} with Trystero ${version('@trystero-p2p/core')} (MQTT strategy, local aedes broker) vs ${yWebrtc.label} ${version('y-webrtc')} (its bin/server.js); yjs ${version('yjs')}, node-datachannel ${version('node-datachannel')}, @roamhq/wrtc ${version('@roamhq/wrtc')}.`,
   'Both on node-datachannel (y-webrtc handed plain-object session descriptions, see bench/harness/contenders.ts); the mesh table adds y-webrtc on @roamhq/wrtc, the stack of the y-webrtc baseline notes. One peer per process; loopback; medians with min–max.'
 ]
 
-const sections: string[] = [header.join('\n')]
-const targets: string[][] = []
+/** The tables of the scenario under way, and the targets it measured. */
+let sections: string[] = []
+let targets: string[][] = []
 const print = (table: Table, name: string, data: unknown): void => {
   const markdown = toMarkdown(table)
   console.log(`\n${markdown}\n`)
   sections.push(markdown)
   writeResults(name, data)
 }
+const results = fileURLToPath(new URL('./results/', import.meta.url))
 
 const documents = writeDocuments(['10 KB', ...new Set([...preset.ladder.documents, 'B4'])])
 const documentNamed = (name: string) => documents.documents.find((d) => d.name === name)!
@@ -62,6 +65,8 @@ const timeoutMs = preset.timeoutMs
  */
 const scenario = async (name: string, f: () => Promise<void> | void): Promise<void> => {
   if (!selected.includes(name)) return
+  sections = [`_${name}: ${runLine}_`]
+  targets = []
   try {
     await f()
   } catch (error) {
@@ -69,6 +74,14 @@ const scenario = async (name: string, f: () => Promise<void> | void): Promise<vo
     console.error(message)
     sections.push(message)
   }
+  if (targets.length > 0) {
+    const table = toMarkdown({ title: `Targets (ours, measured in this run): ${name}`, columns: ['target', 'measured', 'met'], rows: targets })
+    console.log(`\n${table}\n`)
+    sections.push(table)
+  }
+  // Each scenario keeps its own file, so rerunning one (`npm run bench -- typing`) updates its
+  // part of latest.md and leaves the others' as they were measured.
+  writeFileSync(`${results}${name}.md`, `${sections.join('\n\n')}\n`)
 }
 
 // ^C must not leave the ladder's documents (up to 50 MB) in the temporary directory.
@@ -110,14 +123,9 @@ try {
   documents.dispose()
 }
 
-if (targets.length > 0) {
-  const table: Table = { title: 'Targets (ours, measured in this run)', columns: ['target', 'measured', 'met'], rows: targets }
-  console.log(`\n${toMarkdown(table)}\n`)
-  sections.push(toMarkdown(table))
-}
-sections.push(`Data: ${traceCredit} (CC BY 4.0).`)
-const latest = fileURLToPath(new URL('./results/latest.md', import.meta.url))
-writeFileSync(latest, `${sections.join('\n\n')}\n`)
+const parts = known.map((name) => `${results}${name}.md`).filter((path) => existsSync(path)).map((path) => readFileSync(path, 'utf8').trim())
+const latest = `${results}latest.md`
+writeFileSync(latest, `${[header.join('\n'), ...parts, `Data: ${traceCredit} (CC BY 4.0).`].join('\n\n')}\n`)
 console.log(`tables: ${latest}`)
 
 function ladderTarget (rows: LadderRow[]): string[] {
