@@ -15,7 +15,7 @@ import { presets } from './presets.js'
 import { joinTable, runJoin } from './scenarios/join.js'
 import { joinWireTable, runJoinWire } from './scenarios/join-wire.js'
 import { meshTable, runMesh, type MeshRow } from './scenarios/mesh.js'
-import { memoryTable, runMemory } from './scenarios/memory.js'
+import { heapStagesTable, memoryTable, runHeapStages, runMemory } from './scenarios/memory.js'
 import { ladderTable, runLadder, type LadderRow } from './scenarios/size-ladder.js'
 import { runTyping, typingTable, wirePerEditTable, type TypingRow } from './scenarios/typing.js'
 import { traceCredit } from './support/editing-traces.js'
@@ -118,6 +118,8 @@ try {
   await scenario('memory', async () => {
     const rows = await runMemory({ sizes: preset.memory.sizes, document: documentNamed('B4'), timeoutMs })
     print(memoryTable(rows, documentNamed('B4')), 'memory', rows)
+    const stages = await runHeapStages(documentNamed('B4'))
+    print(heapStagesTable(stages, documentNamed('B4')), 'heap-stages', stages)
   })
 } finally {
   documents.dispose()

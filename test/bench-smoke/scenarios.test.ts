@@ -12,7 +12,7 @@ import { runLadder, ladderTable } from '../../bench/scenarios/size-ladder.js'
 import { runTyping, typingTable, wirePerEditTable } from '../../bench/scenarios/typing.js'
 import { runJoinWire, joinWireTable } from '../../bench/scenarios/join-wire.js'
 import { runMesh, meshTable } from '../../bench/scenarios/mesh.js'
-import { runMemory, memoryTable } from '../../bench/scenarios/memory.js'
+import { runMemory, memoryTable, runHeapStages, heapStagesTable } from '../../bench/scenarios/memory.js'
 import { toMarkdown } from '../../bench/support/report.js'
 
 const smoke = presets.smoke
@@ -72,5 +72,8 @@ describe('bench scenarios (smoke)', () => {
     const rows = await runMemory({ sizes: smoke.memory.sizes, document: doc('10 KB'), timeoutMs })
     expect(rows[0]!.heapMB).toBeGreaterThan(0)
     expect(toMarkdown(memoryTable(rows, doc('10 KB')))).toContain('heap')
+    const stages = await runHeapStages(doc('10 KB'))
+    expect(stages.map((s) => [s.subject, s.stages.length])).toEqual([['trystero-yjs', 5], ['trystero-room', 5], ['y-webrtc', 5]])
+    expect(toMarkdown(heapStagesTable(stages, doc('10 KB')))).toContain('| + room joined, alone |')
   }, 120_000)
 })
