@@ -25,7 +25,8 @@ export interface LocalMqttBroker {
   close: () => Promise<void>
 }
 
-type Unsubscribe = (topic: string, deliver: never, done: (error?: Error) => void) => void
+/** aedes calls it without `done` itself, when a client subscribes again to a topic with other options. */
+type Unsubscribe = (topic: string, deliver: never, done?: (error?: Error) => void) => void
 
 /**
  * aedes handles the packets of one read concurrently and forgets a client's subscription only in
@@ -34,7 +35,9 @@ type Unsubscribe = (topic: string, deliver: never, done: (error?: Error) => void
  * (moscajs/aedes#469). Trystero leaving and rejoining a room sends exactly that for the peer's own
  * topic, where every offer and answer to it arrives: the peer could never connect again. Reporting
  * the unsubscribe done at once orders the two; mqemitter still removes that one listener later,
- * by its own reference, which leaves the new subscription in place.
+ * by its own reference, which leaves the new subscription in place. (This relies on aedes's default
+ * mqemitter, whose errors are synchronous; a publish handled in the same turn may still reach the
+ * client just after its UNSUBACK.)
  */
 const finishUnsubscribeAtOnce = (broker: { unsubscribe: Unsubscribe }): void => {
   const unsubscribe = broker.unsubscribe.bind(broker)
@@ -43,7 +46,7 @@ const finishUnsubscribeAtOnce = (broker: { unsubscribe: Unsubscribe }): void => 
     const report = (error?: Error): void => {
       if (reported) return
       reported = true
-      done(error)
+      done?.(error)
     }
     unsubscribe(topic, deliver, report)
     report()
@@ -57,7 +60,8 @@ export const startLocalMqttBroker = async (options: LocalMqttBrokerOptions = {})
     import('ws').catch((cause: unknown) => { throw new TrysteroYjsError('startLocalMqttBroker needs the "ws" package', { cause }) })
   ])
   const broker = await Aedes.createBroker()
-  finishUnsubscribeAtOnce(broker)
+  // Its types say `callback` is required; aedes itself omits it (see Unsubscribe).
+  finishUnsubscribeAtOnce(broker as unknown as { unsubscribe: Unsubscribe })
   const http: Server = createServer((_request, response) => {
     response.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n')
   })

@@ -70,14 +70,32 @@ describe('startLocalMqttBroker', () => {
     const subscribed = peer.next('suback')
     peer.send(subscribe(1, 'self'))
     await subscribed
-    // Acknowledged in order, and only then is the renewal in force.
     const acks = Promise.all([peer.next('unsuback'), peer.next('suback')])
     peer.send(unsubscribe(2, 'self'), subscribe(3, 'self'))
     await acks
+    // In the order sent: the unsubscribe is done before the renewal is taken.
+    expect(peer.received.map((p) => p.cmd)).toEqual(['connack', 'suback', 'unsuback', 'suback'])
     const delivered = peer.next('publish')
     other.send(publish('self', 'offer'))
     await delivered
     expect(payloads(peer)).toEqual(['self:offer'])
+  })
+
+  it('takes a subscription renewed with another QoS (aedes then unsubscribes without a callback)', async () => {
+    broker = await startLocalMqttBroker()
+    const peer = await connect(broker.url, 'peer')
+    const other = await connect(broker.url, 'other')
+    clients.push(peer, other)
+    const first = peer.next('suback')
+    peer.send(subscribe(1, 'topic'))
+    await first
+    const renewed = peer.next('suback')
+    peer.send({ cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: 'topic', qos: 1 }] })
+    expect(await renewed).toMatchObject({ granted: [1] })
+    const delivered = peer.next('publish')
+    other.send(publish('topic', 'still here'))
+    await delivered
+    expect(payloads(peer)).toEqual(['topic:still here'])
   })
 
   it('still ends a subscription that is not renewed', async () => {
