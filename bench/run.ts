@@ -37,7 +37,6 @@ const selected = requested.length > 0 ? requested : known
 // By path: not every package exports its package.json.
 const version = (name: string): string =>
   (JSON.parse(readFileSync(fileURLToPath(new URL(`../node_modules/${name}/package.json`, import.meta.url)), 'utf8')) as { version: string }).version
-const runLine = `run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, preset \`${presetName}\``
 const header = [
   `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}); each scenario's run and preset are given above its tables.`,
   `${ours.label} with Trystero ${version('@trystero-p2p/core')} (MQTT strategy, local aedes broker) vs ${yWebrtc.label} ${version('y-webrtc')} (its bin/server.js); yjs ${version('yjs')}, node-datachannel ${version('node-datachannel')}, @roamhq/wrtc ${version('@roamhq/wrtc')}.`,
@@ -65,7 +64,7 @@ const timeoutMs = preset.timeoutMs
  */
 const scenario = async (name: string, f: () => Promise<void> | void): Promise<void> => {
   if (!selected.includes(name)) return
-  sections = [`_${name}: ${runLine}_`]
+  sections = [`_${name}: run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, preset \`${presetName}\`_`]
   targets = []
   try {
     await f()

@@ -30,7 +30,8 @@ export class PeerHandle {
       process.stderr.write(chunk)
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000)
     })
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': by then stderr is drained, so the crash's message is in the tail.
+    child.once('close', (code, signal) => {
       if (!this.closing) {
         const error = /^\w*Error\b.*$/m.exec(this.stderrTail)?.[0]
         this.crashed = `${signal ?? `exit code ${code}`}${error === undefined ? '' : `: ${error}`}`
@@ -47,10 +48,17 @@ export class PeerHandle {
       env: { ...process.env, BENCH_PEER_CONFIG: JSON.stringify(config) },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc']
     })
-    await new Promise<void>((resolve, reject) => {
-      child.once('message', () => resolve())
-      child.once('exit', (code) => reject(new Error(`peer process exited before it was ready (${code})`)))
-    })
+    child.on('error', () => {})
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('peer process not ready within 30 s')), 30_000)
+        child.once('message', () => { clearTimeout(timer); resolve() })
+        child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`peer process exited before it was ready (${code})`)) })
+      })
+    } catch (error) {
+      child.kill('SIGKILL')
+      throw error
+    }
     return new PeerHandle(child, config)
   }
 

@@ -152,8 +152,10 @@ const joinYWebrtc = async (): Promise<ProviderHandle> => {
     for (const conn of conns()) {
       if (watched.has(conn)) continue
       watched.add(conn)
+      // Only the first step 2 changes anything; 'connect' and 'close' cover the rest.
       conn.peer.on('data', (data) => {
-        if (!receivedStep2.has(conn) && isSyncStep2(data!)) receivedStep2.add(conn)
+        if (receivedStep2.has(conn) || !isSyncStep2(data!)) return
+        receivedStep2.add(conn)
         notify()
       })
       for (const event of ['connect', 'close']) conn.peer.on(event, notify)

@@ -27,8 +27,13 @@ export const startSignaling = async (provider: ProviderKind): Promise<BenchSigna
     url: `ws://127.0.0.1:${port}`,
     traffic: async () => await new Promise((resolve, reject) => {
       if (!child.connected) { reject(new Error('y-webrtc signaling server is gone')); return }
-      const timer = setTimeout(() => reject(new Error('y-webrtc signaling server did not report its traffic within 5 s')), 5000)
-      child.once('message', (message: { traffic: { received: number, sent: number } }) => { clearTimeout(timer); resolve(message.traffic) })
+      const onMessage = (message: { traffic: { received: number, sent: number } }): void => { clearTimeout(timer); resolve(message.traffic) }
+      // A late reply must not answer the next request.
+      const timer = setTimeout(() => {
+        child.off('message', onMessage)
+        reject(new Error('y-webrtc signaling server did not report its traffic within 5 s'))
+      }, 5000)
+      child.once('message', onMessage)
       child.send({ type: 'traffic' })
     }),
     close: async () => {

@@ -7,7 +7,7 @@
 import { ours, yWebrtc, type Contender } from '../harness/contenders.js'
 import type { BenchDocument } from '../harness/documents.js'
 import { join, staggerMs, waitSynced, withRoom } from '../harness/rooms.js'
-import { formatSpread, ratio, spread, type Spread, type Table } from '../support/report.js'
+import { failureNotes, formatSpread, ratio, reason, spread, type Spread, type Table } from '../support/report.js'
 
 export interface JoinOptions {
   sizes: number[]
@@ -27,6 +27,7 @@ export interface JoinRow {
   afterChannelOpenMs: Spread | null
   /** Runs whose first data channel opened more than `lateChannelMs` after the provider was created. */
   lateChannelRuns: number
+  failureReasons: string[]
   failures: number
   runs: number
 }
@@ -45,6 +46,7 @@ const measure = async (contender: Contender, count: number, document: 'empty' | 
   const times: number[] = []
   const afterOpen: number[] = []
   let lateChannelRuns = 0
+  const failureReasons: string[] = []
   let failures = 0
   for (let run = 0; run < options.runs; run++) {
     await withRoom(contender, async (room) => {
@@ -58,12 +60,13 @@ const measure = async (contender: Contender, count: number, document: 'empty' | 
         times.push(last.at - last.createdAt)
         if (last.channelOpenAt !== null) afterOpen.push(last.at - last.channelOpenAt)
         if (last.channelOpenAt !== null && last.channelOpenAt - last.createdAt > lateChannelMs) lateChannelRuns++
-      } catch {
+      } catch (error) {
         failures++
+        failureReasons.push(reason(error))
       }
     })
   }
-  return { contender: contender.label, peers: count, document, syncedMs: spread(times), afterChannelOpenMs: spread(afterOpen), lateChannelRuns, failures, runs: options.runs }
+  return { contender: contender.label, peers: count, document, syncedMs: spread(times), afterChannelOpenMs: spread(afterOpen), lateChannelRuns, failureReasons, failures, runs: options.runs }
 }
 
 /**
@@ -81,7 +84,8 @@ export const joinTable = (rows: JoinRow[]): Table => ({
   notes: ['the first peer holds the document ("small": 10 KB of text)',
     'before the channel opens: signaling (MQTT broker / y-webrtc server), offer and answer, ICE and DTLS — node-datachannel sometimes finishes DTLS ~1 s after ICE (see ../shared/notes/y-webrtc-baseline.md); after it opens: the provider\'s own handshake and sync',
     `channel open > ${lateChannelMs} ms: runs where the last joiner's first channel was that late; with 5 peers the late link is usually another one, and shows in the after-open column instead`,
-    'both on node-datachannel: see bench/harness/contenders.ts']
+    'both on node-datachannel: see bench/harness/contenders.ts',
+    ...failureNotes(rows)]
 })
 
 /** Rows come ours, theirs, ours, theirs… */

@@ -9,7 +9,7 @@ import { ours, yWebrtc, type Contender } from '../harness/contenders.js'
 import { startSignaling } from '../harness/signaling.js'
 import type { BenchDocument } from '../harness/documents.js'
 import { join, staggerMs, waitSynced, withRoom } from '../harness/rooms.js'
-import { median, ratio, type Table } from '../support/report.js'
+import { failureNotes, median, ratio, reason, type Table } from '../support/report.js'
 import { pairs } from './join.js'
 
 export interface MemoryOptions {
@@ -23,6 +23,7 @@ export interface MemoryRow {
   peers: number
   heapMB: number | null
   rssMB: number | null
+  failureReasons: string[]
 }
 
 export const runMemory = async (options: MemoryOptions): Promise<MemoryRow[]> => {
@@ -39,11 +40,11 @@ const measure = async (contender: Contender, count: number, options: MemoryOptio
       await join(peers, staggerMs)
       await waitSynced(peers, count - 1, options.timeoutMs)
       usage = await Promise.all(peers.map(async (p) => await p.request<NodeJS.MemoryUsage>({ type: 'memory' })))
-    } catch {
-      return { contender: contender.label, peers: count, heapMB: null, rssMB: null }
+    } catch (error) {
+      return { contender: contender.label, peers: count, heapMB: null, rssMB: null, failureReasons: [reason(error)] }
     }
     const mb = (bytes: number): number => bytes / 1024 / 1024
-    return { contender: contender.label, peers: count, heapMB: mb(median(usage.map((u) => u.heapUsed))), rssMB: mb(median(usage.map((u) => u.rss))) }
+    return { contender: contender.label, peers: count, heapMB: mb(median(usage.map((u) => u.heapUsed))), rssMB: mb(median(usage.map((u) => u.rss))), failureReasons: [] }
   })
 
 export interface HeapStages {
@@ -93,5 +94,6 @@ export const memoryTable = (rows: MemoryRow[], document: BenchDocument): Table =
   rows: pairs(rows).map(([a, b]) => [a.peers, a.heapMB?.toFixed(1) ?? 'failed', b.heapMB?.toFixed(1) ?? 'failed', ratio(a.heapMB, b.heapMB),
     a.rssMB?.toFixed(1) ?? 'failed', b.rssMB?.toFixed(1) ?? 'failed', ratio(a.rssMB, b.rssMB)]),
   notes: ['each process also holds its WebRTC stack (node-datachannel for both; Trystero pre-creates a pool of offers) and the same Node runtime; ours is loaded from dist/, as users get it',
-    'at rest: 3 readings 200 ms apart, each after two forced GCs; the lowest heap reading is kept']
+    'at rest: 3 readings 200 ms apart, each after two forced GCs; the lowest heap reading is kept',
+    ...failureNotes(rows)]
 })

@@ -6,7 +6,7 @@
 import { ours, yWebrtc, type Contender } from '../harness/contenders.js'
 import type { Counters } from '../harness/protocol.js'
 import { join, staggerMs, waitSynced, withRoom } from '../harness/rooms.js'
-import { formatSpread, percentile, ratio, spread, type Spread, type Table } from '../support/report.js'
+import { failureNotes, formatSpread, percentile, ratio, reason, spread, type Spread, type Table } from '../support/report.js'
 import { pairs } from './join.js'
 
 export interface TypingOptions {
@@ -29,6 +29,7 @@ export interface TypingRow {
   messagesPerEdit: number | null
   bytesPerEdit: number | null
   failures: number
+  failureReasons: string[]
   runs: number
 }
 
@@ -50,6 +51,7 @@ const measure = async (contender: Contender, count: number, mode: TypingMode, op
   let bytes = 0
   let measuredRuns = 0
   let failures = 0
+  const failureReasons: string[] = []
   for (let run = 0; run < options.runs; run++) {
     await withRoom(contender, async (room) => {
       try {
@@ -62,19 +64,22 @@ const measure = async (contender: Contender, count: number, mode: TypingMode, op
         await Promise.all(receivers.map(async (p) => await p.request({ type: 'watch' })))
         const { sentAt } = await writer!.request<{ sentAt: number[] }>({ type: 'type', count: options.edits, intervalMs: mode === 'back to back' ? 0 : 10 })
         const arrivals = await Promise.all(receivers.map(async (p) => await p.request<{ arrivals: number[] }>({ type: 'arrivals', count: options.edits, timeoutMs: options.timeoutMs })))
+        // Counted before anything is pooled: a run that fails here leaves no partial figures.
+        const counters = await Promise.all(peers.map(async (p) => await p.request<Counters>({ type: 'counters' })))
         for (const { arrivals: times } of arrivals) times.forEach((at, i) => latencies.push(at - sentAt[i]!))
         const lastArrival = Math.max(...arrivals.map(({ arrivals: times }) => times[times.length - 1]!))
         // A burst is judged as a whole (from its first keystroke, as in the y-webrtc baseline);
         // paced typing by its last keystroke's own trip.
         lastEdit.push(lastArrival - (mode === 'back to back' ? sentAt[0]! : sentAt[sentAt.length - 1]!))
         typingLoop.push(sentAt[sentAt.length - 1]! - sentAt[0]!)
-        for (const c of await Promise.all(peers.map(async (p) => await p.request<Counters>({ type: 'counters' })))) {
+        for (const c of counters) {
           messages += c.dataChannel.messages
           bytes += c.dataChannel.bytes
         }
         measuredRuns++
-      } catch {
+      } catch (error) {
         failures++
+        failureReasons.push(reason(error))
       }
     })
   }
@@ -89,6 +94,7 @@ const measure = async (contender: Contender, count: number, mode: TypingMode, op
     messagesPerEdit: edits === 0 ? null : messages / edits,
     bytesPerEdit: edits === 0 ? null : bytes / edits,
     failures,
+    failureReasons,
     runs: options.runs
   }
 }
@@ -103,7 +109,8 @@ export const typingTable = (rows: TypingRow[], edits: number): Table => ({
     a.mode === 'back to back' ? `${formatSpread(a.typingLoopMs)} / ${formatSpread(b.typingLoopMs)}` : '', `${a.failures}/${a.runs} / ${b.failures}/${b.runs}`]),
   notes: ['latency percentiles pool every receiver\'s arrivals over every run; last edit: median over runs of the slowest receiver',
     'writer\'s loop: first to last keystroke of the burst, in the writer (1,000 Yjs transactions, each encoded for the provider; y-webrtc also sends each one there and then); ours sends the merged burst when the loop ends',
-    'ours is configured as in the tests: trickleIce false (loopback ICE in one offer), awareness state cleared on both sides so keepalives do not count']
+    'ours is configured as in the tests: trickleIce false (loopback ICE in one offer), awareness state cleared on both sides so keepalives do not count',
+    ...failureNotes(rows.map((r) => ({ ...r, contender: `${r.contender} (${r.mode})` })))]
 })
 
 export const wirePerEditTable = (rows: TypingRow[]): Table => ({

@@ -34,6 +34,14 @@ export const writeResults = (name: string, data: unknown): string => {
   return path
 }
 
+/** Table notes naming why runs failed, per contender, each distinct reason once. */
+export const failureNotes = (rows: Array<{ contender: string, peers: number, failureReasons: string[] }>): string[] =>
+  rows.filter((r) => r.failureReasons.length > 0).map((r) =>
+    `failed runs, ${r.contender}, ${r.peers} peers: ${[...new Set(r.failureReasons)].join('; ')}`)
+
+/** The message of a run's failure, for the report. */
+export const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200)
+
 export const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = Math.floor(sorted.length / 2)

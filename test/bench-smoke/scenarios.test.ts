@@ -28,9 +28,12 @@ describe('bench scenarios (smoke)', () => {
     const rows = await runJoin({ ...smoke.join, small: doc('10 KB'), timeoutMs })
     expect(rows.map((r) => `${r.peers} ${r.document} ${r.contender}`)).toEqual([2, 3].flatMap((peers) =>
       ['empty', 'small'].flatMap((document) => [ours.label, yWebrtc.label].map((contender) => `${peers} ${document} ${contender}`))))
-    // Both sides, 3 peers included: a harness that misreads y-webrtc's synced state (its room-level
-    // flag goes stale once a third peer arrives) would show here as y-webrtc failures.
-    for (const row of rows) expect(row.failures, `${row.contender}, ${row.peers} peers, ${row.document}`).toBe(0)
+    for (const row of rows.filter((r) => r.contender === ours.label)) expect(row.failures, `${row.peers} peers, ${row.document}: ${row.failureReasons.join('; ')}`).toBe(0)
+    // A harness that misreads y-webrtc's synced state (its per-connection flag is never set for a
+    // peer arriving after the room synced) fails every 3-peer y-webrtc run. One may fail on its own:
+    // y-webrtc on node-datachannel sometimes leaves a link deaf.
+    const theirs = rows.filter((r) => r.contender === yWebrtc.label && r.peers === 3)
+    expect(theirs.some((r) => r.failures === 0), theirs.flatMap((r) => r.failureReasons).join('; ')).toBe(true)
     expect(toMarkdown(joinTable(rows))).toContain('| 3 | small |')
   }, 120_000)
 
@@ -45,10 +48,12 @@ describe('bench scenarios (smoke)', () => {
   it('typing and wire cost per edit', async () => {
     const rows = await runTyping({ ...smoke.typing, timeoutMs })
     expect(rows).toHaveLength(4)
-    for (const row of rows) {
-      expect(row.failures, `${row.contender}, ${row.mode}`).toBe(0)
+    for (const row of rows.filter((r) => r.contender === ours.label)) {
+      expect(row.failures, `${row.mode}: ${row.failureReasons.join('; ')}`).toBe(0)
       expect(row.latency).not.toBeNull()
     }
+    // y-webrtc's side is measured too (one deaf link may fail a run of it: see join).
+    expect(rows.some((r) => r.contender === yWebrtc.label && r.latency !== null)).toBe(true)
     // One message per edit per receiver, when edits are a tick apart: N−1.
     expect(rows.find((r) => r.contender === ours.label && r.mode === 'one per 10 ms')!.messagesPerEdit).toBe(1)
     expect(toMarkdown(typingTable(rows, smoke.typing.edits))).toContain('back to back')
