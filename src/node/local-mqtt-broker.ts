@@ -32,7 +32,8 @@ type Unsubscribe = (topic: string, deliver: never, done?: (error?: Error) => voi
  * aedes handles the packets of one read concurrently and forgets a client's subscription only in
  * mqemitter's deferred `removeListener` callback, so a SUBSCRIBE that follows an UNSUBSCRIBE of the
  * same topic in one read is taken for a duplicate (acknowledged, nothing added) and then removed
- * (moscajs/aedes#469). Trystero leaving and rejoining a room sends exactly that for the peer's own
+ * (an ordering problem like moscajs/aedes#469, "subscribe/unsubscribe processed out of order").
+ * Trystero leaving and rejoining a room sends exactly that for the peer's own
  * topic, where every offer and answer to it arrives: the peer could never connect again. Reporting
  * the unsubscribe done at once orders the two; mqemitter still removes that one listener later,
  * by its own reference, which leaves the new subscription in place. (This relies on aedes's default
