@@ -6,31 +6,15 @@
  */
 import { readFileSync } from 'node:fs'
 import * as Y from 'yjs'
-import { WebSocket as NodeWebSocket } from 'ws'
+import { installPeerGlobals, loadOurs, memoryAtRest } from './peer-runtime.js'
 
 const [signalingUrl, documentFile, subject] = process.argv.slice(2) as [string, string, 'trystero-yjs' | 'trystero-room' | 'y-webrtc']
 
-class QuietWebSocket extends NodeWebSocket {
-  constructor (...args: ConstructorParameters<typeof NodeWebSocket>) {
-    super(...args)
-    this.on('error', () => {})
-  }
-}
-;(globalThis as { WebSocket?: unknown }).WebSocket = QuietWebSocket
-delete (globalThis as { BroadcastChannel?: unknown }).BroadcastChannel
+installPeerGlobals()
 
-const gc = (globalThis as { gc?: () => void }).gc
-if (gc === undefined) throw new Error('heap-stages-process: run with --expose-gc')
 const stages: Array<{ stage: string, heapMB: number }> = []
-/** Lowest heap of 3 readings 200 ms apart, each after two GCs: timers started by a step settle. */
 const read = async (stage: string): Promise<void> => {
-  let lowest = Infinity
-  for (let i = 0; i < 3; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 200))
-    gc(); gc()
-    lowest = Math.min(lowest, process.memoryUsage().heapUsed)
-  }
-  stages.push({ stage, heapMB: lowest / 1024 / 1024 })
+  stages.push({ stage, heapMB: (await memoryAtRest()).heapUsed / 1024 / 1024 })
 }
 
 await read('Node, Yjs and the harness')
@@ -47,7 +31,7 @@ if (subject === 'y-webrtc') {
   provider.awareness.setLocalState(null)
   await read('+ room joined, alone')
 } else {
-  const [{ TrysteroProvider }, mqtt] = await Promise.all([import(new URL('../../dist/index.js', import.meta.url).href) as Promise<typeof import('../../src/index.js')>, import('@trystero-p2p/mqtt')])
+  const [{ TrysteroProvider }, mqtt] = await loadOurs()
   await read('+ provider code')
   const config = { appId: 'trystero-yjs-bench', relayConfig: { urls: [signalingUrl] }, ...rtcOptions } as never
   if (subject === 'trystero-room') {

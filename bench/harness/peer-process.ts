@@ -3,27 +3,16 @@
  * y-webrtc — on one WebRTC implementation, driven by the coordinator over IPC (protocol.ts).
  * Both providers get the same treatment: the same data-channel counting, the same clock.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import * as Y from 'yjs'
 import * as decoding from 'lib0/decoding'
-import { WebSocket as NodeWebSocket } from 'ws'
+import { installPeerGlobals, loadOurs, memoryAtRest } from './peer-runtime.js'
 import { absoluteNow, type Command, type PeerConfig, type Reply } from './protocol.js'
 
 const config = JSON.parse(process.env['BENCH_PEER_CONFIG'] ?? 'null') as PeerConfig
 if (config === null) throw new Error('peer-process: BENCH_PEER_CONFIG is not set')
 
-// Node 20 has no global WebSocket (y-webrtc's signaling client needs one); an unheard `error`
-// event would crash the process when a server goes away first.
-class QuietWebSocket extends NodeWebSocket {
-  constructor (...args: ConstructorParameters<typeof NodeWebSocket>) {
-    super(...args)
-    this.on('error', () => {})
-  }
-}
-;(globalThis as { WebSocket?: unknown }).WebSocket = QuietWebSocket
-// lib0's BroadcastChannel (y-webrtc's same-browser channel) is useless across processes, and
-// y-webrtc reopens one on disconnect that nobody closes: the process would never exit.
-delete (globalThis as { BroadcastChannel?: unknown }).BroadcastChannel
+installPeerGlobals()
 
 const counters = { dataChannel: { messages: 0, bytes: 0 } }
 const connections = new Set<{ close: () => void }>()
@@ -89,16 +78,6 @@ interface ProviderHandle {
   /** Calls back on every change of synced state or peers. */
   onChange: (f: () => void) => void
   destroy: () => Promise<void>
-}
-
-/**
- * Ours is measured as users get it, the built package: loading the TypeScript source through
- * tsx would add the transpiler's caches and source maps to the heap we report.
- */
-const ourBuild = new URL('../../dist/index.js', import.meta.url)
-const loadOurs = async (): Promise<[typeof import('../../src/index.js'), typeof import('@trystero-p2p/mqtt')]> => {
-  if (!existsSync(ourBuild)) throw new Error(`peer-process: ${ourBuild.pathname} is missing; run \`npm run build\` first`)
-  return await Promise.all([import(ourBuild.href) as Promise<typeof import('../../src/index.js')>, import('@trystero-p2p/mqtt')])
 }
 
 const joinTrysteroYjs = async (): Promise<ProviderHandle> => {
@@ -285,18 +264,8 @@ const handle = async (command: Command): Promise<unknown> => {
     case 'reset-counters':
       counters.dataChannel = { messages: 0, bytes: 0 }
       return null
-    case 'memory': {
-      // At rest: let pending timers and channel traffic settle, then collect twice (weak refs and
-      // finalizers free more on the second pass), and report the lowest of three readings.
-      const gc = (globalThis as { gc?: () => void }).gc
-      const readings: NodeJS.MemoryUsage[] = []
-      for (let i = 0; i < 3; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 200))
-        gc?.(); gc?.()
-        readings.push(process.memoryUsage())
-      }
-      return readings.reduce((a, b) => (b.heapUsed < a.heapUsed ? b : a))
-    }
+    case 'memory':
+      return await memoryAtRest()
     case 'leave':
       await provider?.destroy()
       for (const connection of connections) connection.close()

@@ -3,7 +3,7 @@
  * which packets share one frame — as Trystero's MQTT client does when a room is left and joined
  * again in one tick.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import mqttPacket from 'mqtt-packet'
 import { WebSocket } from 'ws'
 import { startLocalMqttBroker, type LocalMqttBroker } from '../../src/node/index.js'
@@ -54,65 +54,57 @@ const publish = (topic: string, text: string): mqttPacket.Packet => ({ cmd: 'pub
 const payloads = (client: RawClient): string[] =>
   client.received.flatMap((p) => p.cmd === 'publish' ? [`${p.topic}:${p.payload.toString()}`] : [])
 
+/** Sends `packets` in one frame and resolves with the replies of these kinds. */
+const exchange = async (client: RawClient, replies: string[], ...packets: mqttPacket.Packet[]): Promise<mqttPacket.Packet[]> => {
+  const waiting = Promise.all(replies.map(async (cmd) => await client.next(cmd)))
+  client.send(...packets)
+  return await waiting
+}
+
 describe('startLocalMqttBroker', () => {
-  let broker: LocalMqttBroker | undefined
-  const clients: RawClient[] = []
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.close()
-    await broker?.close()
+  let broker: LocalMqttBroker
+  /** The subscriber under test, and a publisher. */
+  let peer: RawClient
+  let other: RawClient
+  beforeEach(async () => {
+    broker = await startLocalMqttBroker()
+    peer = await connect(broker.url, 'peer')
+    other = await connect(broker.url, 'other')
   })
+  afterEach(async () => {
+    peer.close()
+    other.close()
+    await broker.close()
+  })
+  /** `other` publishes `packets`; resolves once `peer` has received a publish. */
+  const deliver = async (...packets: mqttPacket.Packet[]): Promise<void> => {
+    const delivered = peer.next('publish')
+    other.send(...packets)
+    await delivered
+  }
 
   it('keeps a subscription renewed in the same frame as its unsubscribe (a Trystero room left and joined again at once)', async () => {
-    broker = await startLocalMqttBroker()
-    const peer = await connect(broker.url, 'peer')
-    const other = await connect(broker.url, 'other')
-    clients.push(peer, other)
-    const subscribed = peer.next('suback')
-    peer.send(subscribe(1, 'self'))
-    await subscribed
-    const acks = Promise.all([peer.next('unsuback'), peer.next('suback')])
-    peer.send(unsubscribe(2, 'self'), subscribe(3, 'self'))
-    await acks
+    await exchange(peer, ['suback'], subscribe(1, 'self'))
+    await exchange(peer, ['unsuback', 'suback'], unsubscribe(2, 'self'), subscribe(3, 'self'))
     // In the order sent: the unsubscribe is done before the renewal is taken.
     expect(peer.received.map((p) => p.cmd)).toEqual(['connack', 'suback', 'unsuback', 'suback'])
-    const delivered = peer.next('publish')
-    other.send(publish('self', 'offer'))
-    await delivered
+    await deliver(publish('self', 'offer'))
     expect(payloads(peer)).toEqual(['self:offer'])
   })
 
   it('takes a subscription renewed with another QoS (aedes then unsubscribes without a callback)', async () => {
-    broker = await startLocalMqttBroker()
-    const peer = await connect(broker.url, 'peer')
-    const other = await connect(broker.url, 'other')
-    clients.push(peer, other)
-    const first = peer.next('suback')
-    peer.send(subscribe(1, 'topic'))
-    await first
-    const renewed = peer.next('suback')
-    peer.send({ cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: 'topic', qos: 1 }] })
-    expect(await renewed).toMatchObject({ granted: [1] })
-    const delivered = peer.next('publish')
-    other.send(publish('topic', 'still here'))
-    await delivered
+    await exchange(peer, ['suback'], subscribe(1, 'topic'))
+    const [renewed] = await exchange(peer, ['suback'], { cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: 'topic', qos: 1 }] })
+    expect(renewed).toMatchObject({ granted: [1] })
+    await deliver(publish('topic', 'still here'))
     expect(payloads(peer)).toEqual(['topic:still here'])
   })
 
   it('still ends a subscription that is not renewed', async () => {
-    broker = await startLocalMqttBroker()
-    const peer = await connect(broker.url, 'peer')
-    const other = await connect(broker.url, 'other')
-    clients.push(peer, other)
-    const subscribed = Promise.all([peer.next('suback'), peer.next('suback')])
-    peer.send(subscribe(1, 'left'), subscribe(2, 'kept'))
-    await subscribed
-    const unsubscribed = peer.next('unsuback')
-    peer.send(unsubscribe(3, 'left'))
-    await unsubscribed
+    await exchange(peer, ['suback', 'suback'], subscribe(1, 'left'), subscribe(2, 'kept'))
+    await exchange(peer, ['unsuback'], unsubscribe(3, 'left'))
     // One publisher, one subscriber: delivered in order, so once 'kept' is here 'left' would be too.
-    const delivered = peer.next('publish')
-    other.send(publish('left', 'stale'), publish('kept', 'fresh'))
-    await delivered
+    await deliver(publish('left', 'stale'), publish('kept', 'fresh'))
     expect(payloads(peer)).toEqual(['kept:fresh'])
   })
 })
