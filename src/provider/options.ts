@@ -1,0 +1,70 @@
+/**
+ * The provider's options, their defaults, and the default strategy.
+ */
+import type { Awareness } from 'y-protocols/awareness'
+import { TrysteroYjsError } from '../errors.js'
+import type { JoinRoom, JoinRoomCallbacks, TrysteroConfig } from '../room-types.js'
+
+/** The provider's own options; every other option is passed to the strategy's `joinRoom`. */
+export interface ProviderOwnOptions<Config extends { appId: string } = TrysteroConfig> {
+  /**
+   * The Trystero strategy's `joinRoom`, e.g. `import {joinRoom} from '@trystero-p2p/mqtt'`.
+   * Default: the `trystero` package (Nostr), loaded on first connect.
+   */
+  joinRoom?: JoinRoom<Config>
+  /** Trystero's third `joinRoom` argument (`onJoinError`, `onPeerHandshake`, `handshakeTimeoutMs`). */
+  joinCallbacks?: JoinRoomCallbacks
+  /**
+   * Names the document within the room, so several documents can share a room (PROTOCOL.md §3.1).
+   * Default: the document's guid for a subdocument, else `""` (the room's main document).
+   */
+  docName?: string
+  /** An existing Awareness for this document. Default: a new one, destroyed with the provider. */
+  awareness?: Awareness
+  /** Connect in the constructor. Default `true`. */
+  connect?: boolean
+  /** Every this many ms, send step 1 to every peer to heal anything lost. Default `0` (off). */
+  resyncInterval?: number
+  /** Frames larger than this are dropped and reported. Default 128 MiB. */
+  maxMessageBytes?: number
+  /** How long a new peer may take to say which documents it has open. Default 5,000 ms. */
+  peerHelloTimeout?: number
+}
+
+/** Provider options: its own plus the strategy's config (`appId`, `password`, `relayConfig`, …). */
+export type TrysteroProviderOptions<Config extends { appId: string } = TrysteroConfig> =
+  ProviderOwnOptions<Config> & Partial<Config>
+
+/** Used when the app gives no `appId`. Rooms are namespaced by app id: set your own. */
+export const defaultAppId = 'trystero-yjs'
+
+export const defaultMaxMessageBytes = 128 * 1024 * 1024
+export const defaultPeerHelloTimeout = 5000
+
+/** The options split into the provider's own (with defaults) and the strategy's config. */
+export interface ResolvedOptions {
+  own: Required<Pick<ProviderOwnOptions, 'connect' | 'resyncInterval' | 'maxMessageBytes' | 'peerHelloTimeout'>> &
+  Pick<ProviderOwnOptions<any>, 'joinRoom' | 'joinCallbacks' | 'docName' | 'awareness'>
+  strategyConfig: TrysteroConfig
+}
+
+export const resolveOptions = (options: TrysteroProviderOptions<any>): ResolvedOptions => {
+  const {
+    joinRoom, joinCallbacks, docName, awareness, connect = true, resyncInterval = 0,
+    maxMessageBytes = defaultMaxMessageBytes, peerHelloTimeout = defaultPeerHelloTimeout, ...strategyConfig
+  } = options
+  return {
+    own: { joinRoom, joinCallbacks, docName, awareness, connect, resyncInterval, maxMessageBytes, peerHelloTimeout },
+    strategyConfig: { appId: defaultAppId, ...strategyConfig } as TrysteroConfig
+  }
+}
+
+export const loadDefaultJoinRoom = async (): Promise<JoinRoom<any>> => {
+  try {
+    const trystero: { joinRoom: JoinRoom<any> } = await import('trystero')
+    return trystero.joinRoom
+  } catch (error) {
+    throw new TrysteroYjsError(
+      'no Trystero strategy: pass options.joinRoom (e.g. from @trystero-p2p/mqtt) or install "trystero" for Nostr', { cause: error })
+  }
+}
