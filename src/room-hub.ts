@@ -8,6 +8,8 @@
  * answering joins with a HELLO (listing nothing), so that new peers need not wait
  * `peerHelloTimeout` for a peer that merely has no document open right now.
  */
+import { AdmissionGate } from './admission/admission-gate.js'
+import type { RoomCredentials, RoomRole } from './admission/room-keys.js'
 import { TrysteroYjsError } from './errors.js'
 import { tapPeerEvents, type PeerEventTap, type RoomEventListener } from './peer-event-tap.js'
 import {
@@ -38,8 +40,14 @@ export interface ChannelMember {
 /** A member's connection to the hub. */
 export interface ChannelHandle {
   readonly room: TrysteroRoom
+  /** Our role in the room: `writer`, or `viewer` with a view key only (PROTOCOL.md §5). */
+  readonly ownRole: RoomRole
   /** Peers that announced this channel open so far; later ones arrive as `peerOpened`. */
   openPeers: () => string[]
+  /** A connected peer that proved the room's keys (every connected peer, in an open room). */
+  isAdmitted: (peerId: string) => boolean
+  /** An admitted peer's role; `null` for a peer that is not admitted. */
+  roleOf: (peerId: string) => RoomRole | null
   /** Peers in the room whose HELLO has not arrived yet: they may have this channel open. */
   pendingPeerCount: () => number
   /** Sends to the given peers; errors are reported to the member. No-op for no targets. */
@@ -51,6 +59,11 @@ export interface ChannelHandle {
 export interface RoomHubOptions {
   /** How long a connected peer may stay silent before we assume it has no channel open. */
   peerHelloTimeout: number
+  /**
+   * The keys of a private room: peers must prove them before anything is sent to them or taken
+   * from them. `undefined`: whatever the room's hub already has (an open room if it has none).
+   */
+  credentials?: RoomCredentials | null
 }
 
 interface RemotePeer {
@@ -59,6 +72,8 @@ interface RemotePeer {
   helloTimer: ReturnType<typeof setTimeout> | null
   /** It spoke another protocol version: it has no channel for us, whatever it says later. */
   incompatible: boolean
+  /** Ask for its HELLO in ours: it connected before we spoke, and told nobody. */
+  replyRequested: boolean
 }
 
 const hubs = new WeakMap<TrysteroRoom, RoomHub>()
@@ -74,6 +89,10 @@ export class RoomHub implements RoomEventListener {
     if (!hub) {
       hub = new RoomHub(room, options)
       hubs.set(room, hub)
+    } else if (options.credentials !== undefined && !sameCredentials(options.credentials, hub.gate.credentials)) {
+      throw new TrysteroYjsError(hub.gate.credentials === null
+        ? 'this room already has channels open without a password: give the password to the first one opened'
+        : 'this room already has channels open with other keys (another password, or another role)')
     }
     return hub
   }
@@ -82,11 +101,21 @@ export class RoomHub implements RoomEventListener {
   private readonly members = new Map<string, { member: ChannelMember, action: TrysteroAction }>()
   private readonly control: TrysteroAction
   private readonly tap: PeerEventTap
+  private readonly gate: AdmissionGate
   private started = false
 
   private constructor (readonly room: TrysteroRoom, private readonly options: RoomHubOptions) {
     this.tap = tapPeerEvents(room, (error) => this.reportAll('error', new TrysteroYjsError('room event handler failed', { cause: error })))
     this.control = room.makeAction(roomChannelName)
+    this.gate = new AdmissionGate(options.credentials ?? null, {
+      connectionOf: (peerId) => this.room.getPeers()[peerId],
+      send: (peerId, message) => this.sendControl(message, peerId),
+      admitted: (peerId) => {
+        const peer = this.peers.get(peerId)
+        if (peer !== undefined) this.sendHello(peerId, peer.replyRequested)
+      },
+      refused: (peerId, error) => this.refuse(peerId, error)
+    })
   }
 
   /**
@@ -98,7 +127,9 @@ export class RoomHub implements RoomEventListener {
       throw new TrysteroYjsError(`channel ${key} is already open on this room: one provider per document and room`)
     }
     const action = this.room.makeAction(key)
-    action.onMessage = (data, context) => member.message(data, context.peerId)
+    action.onMessage = (data, { peerId }) => {
+      this.gate.hold(peerId, byteLengthOf(data), key, () => member.message(data, peerId))
+    }
     this.members.set(key, { member, action })
     if (this.started) {
       this.broadcast({ type: 'open', channel: key })
@@ -107,11 +138,16 @@ export class RoomHub implements RoomEventListener {
     }
     const handle: ChannelHandle = {
       room: this.room,
+      ownRole: this.gate.role,
       openPeers: () => [...this.peers].filter(([, peer]) => peer.channels?.has(key) === true).map(([peerId]) => peerId),
+      isAdmitted: (peerId) => this.gate.state(peerId) === 'admitted',
+      roleOf: (peerId) => this.gate.roleOf(peerId),
       pendingPeerCount: () => this.pendingPeerCount(),
-      send: (data, targets) => {
+      send: (data, requested) => {
+        // Nothing of a document goes to a peer that has not proved the room's keys.
+        const targets = requested.filter((peerId) => this.gate.state(peerId) === 'admitted')
         if (targets.length === 0 || this.members.get(key)?.member !== member) return
-        action.send(data, { target: targets as string[] }).catch((error: unknown) => {
+        action.send(data, { target: targets }).catch((error: unknown) => {
           member.report('error', new TrysteroYjsError('send failed', { peerId: targets.join(','), byteLength: data.byteLength, cause: error }))
         })
       },
@@ -171,10 +207,11 @@ export class RoomHub implements RoomEventListener {
   // --- peers ---
 
   private addPeer (peerId: string, replyRequested: boolean): void {
-    const peer: RemotePeer = { channels: null, helloTimer: null, incompatible: false }
+    const peer: RemotePeer = { channels: null, helloTimer: null, incompatible: false, replyRequested }
     peer.helloTimer = setTimeout(() => this.helloTimedOut(peerId, peer), this.options.peerHelloTimeout)
     this.peers.set(peerId, peer)
-    this.sendHello(peerId, replyRequested)
+    // Sends our HELLO at once in an open room, after the peer's proof in a private one.
+    this.gate.peerAdded(peerId)
     this.notifyPending()
   }
 
@@ -182,6 +219,7 @@ export class RoomHub implements RoomEventListener {
     const peer = this.peers.get(peerId)
     if (!peer) return
     this.peers.delete(peerId)
+    this.gate.peerRemoved(peerId)
     clearHelloTimer(peer)
     if (peer.channels === null) {
       this.notifyPending()
@@ -194,10 +232,33 @@ export class RoomHub implements RoomEventListener {
     if (this.peers.get(peerId) !== peer || peer.channels !== null) return
     peer.helloTimer = null
     peer.channels = new Set()
-    this.reportAll('warning', new TrysteroYjsError(
-      `peer sent no HELLO within ${this.options.peerHelloTimeout} ms; treating it as having no document open`,
-      { peerId, messageType: 'hello' }))
+    const admitted = this.gate.state(peerId) === 'admitted'
+    this.reportAll('warning', new TrysteroYjsError(admitted
+      ? `peer sent no HELLO within ${this.options.peerHelloTimeout} ms; treating it as having no document open`
+      : `peer did not prove the room's keys within ${this.options.peerHelloTimeout} ms; nothing is sent to it, and nobody waits for it`,
+    { peerId, messageType: admitted ? 'hello' : 'proof' }))
     this.notifyPending()
+  }
+
+  /**
+   * A peer failed admission: reported, and disconnected (its connection closes, in every room of
+   * this app, since Trystero shares one connection between them). Until Trystero reports it gone
+   * it stays listed, refused, so that its messages are dropped rather than starting over.
+   */
+  private refuse (peerId: string, error: TrysteroYjsError): void {
+    const peer = this.peers.get(peerId)
+    if (peer === undefined) return
+    this.reportAll('error', error)
+    clearHelloTimer(peer)
+    const wasPending = peer.channels === null
+    peer.channels = new Set()
+    if (wasPending) this.notifyPending()
+    const connection = this.room.getPeers()[peerId] as { close?: () => void } | undefined
+    try {
+      connection?.close?.()
+    } catch (closeError) {
+      this.reportAll('warning', new TrysteroYjsError('could not close a refused peer\'s connection', { peerId, cause: closeError }))
+    }
   }
 
   private pendingPeerCount (): number {
@@ -246,19 +307,27 @@ export class RoomHub implements RoomEventListener {
     // Trystero holds messages that arrive before the action exists and hands them over when we
     // create it: a HELLO from a peer that has left since must not bring it back as a ghost.
     if (!(peerId in this.room.getPeers())) return
-    let peer = this.peers.get(peerId)
-    if (!peer) {
+    if (!this.peers.has(peerId)) {
       // A connected peer whose join we have not seen yet.
       this.addPeer(peerId, false)
-      peer = this.peers.get(peerId)!
     }
-    if (peer.incompatible) return
+    if (message.type === 'challenge' || message.type === 'proof') {
+      this.gate.receive(peerId, message, data.byteLength)
+      return
+    }
+    this.gate.hold(peerId, data.byteLength, message.type, () => this.receiveAdmitted(peerId, message, data.byteLength))
+  }
+
+  /** A room message from an admitted peer. */
+  private receiveAdmitted (peerId: string, message: RoomMessage, byteLength: number): void {
+    const peer = this.peers.get(peerId)
+    if (peer === undefined || peer.incompatible) return
     switch (message.type) {
       case 'hello': {
         if (message.version !== protocolVersion) {
           this.reportAll('warning', new TrysteroYjsError(
             `peer speaks trystero-yjs protocol ${message.version}, this is ${protocolVersion}: ignoring it`,
-            { peerId, messageType: 'hello', byteLength: data.byteLength }))
+            { peerId, messageType: 'hello', byteLength }))
           peer.incompatible = true
           this.setChannels(peerId, peer, new Set())
           return
@@ -274,7 +343,12 @@ export class RoomHub implements RoomEventListener {
         const channels = new Set(peer.channels ?? [])
         channels.delete(message.channel)
         this.setChannels(peerId, peer, channels)
+        return
       }
+      case 'challenge':
+      case 'proof':
+      case 'ping':
+      case 'pong':
     }
   }
 
@@ -288,11 +362,13 @@ export class RoomHub implements RoomEventListener {
   }
 
   private sendHello (peerId: string, replyRequested: boolean): void {
-    this.sendControl({ type: 'hello', version: protocolVersion, replyRequested, channels: [...this.members.keys()] }, peerId)
+    this.sendControl({ type: 'hello', version: protocolVersion, replyRequested, channels: [...this.members.keys()], features: 0 }, peerId)
   }
 
+  /** To every admitted peer: the others have not been told our channels yet. */
   private broadcast (message: RoomMessage): void {
-    if (this.peers.size > 0) this.sendControl(message, [...this.peers.keys()])
+    const targets = [...this.peers.keys()].filter((peerId) => this.gate.state(peerId) === 'admitted')
+    if (targets.length > 0) this.sendControl(message, targets)
   }
 
   private sendControl (message: RoomMessage, target: string | string[]): void {
@@ -308,6 +384,11 @@ export class RoomHub implements RoomEventListener {
     for (const { member } of this.members.values()) member.report(kind, error)
   }
 }
+
+const sameCredentials = (a: RoomCredentials | null, b: RoomCredentials | null): boolean =>
+  a === b || (a !== null && b !== null && a.role === b.role && a.keys.viewKey === b.keys.viewKey)
+
+const byteLengthOf = (data: unknown): number => data instanceof Uint8Array ? data.byteLength : 0
 
 const clearHelloTimer = (peer: RemotePeer): void => {
   if (peer.helloTimer !== null) clearTimeout(peer.helloTimer)

@@ -6,6 +6,7 @@
  */
 import type * as Y from 'yjs'
 import { Awareness } from 'y-protocols/awareness'
+import { roomCredentials, type RoomCredentials, type RoomRole } from './admission/room-keys.js'
 import { docChannelKey } from './channel-key.js'
 import { TrysteroYjsError } from './errors.js'
 import { AwarenessSync } from './provider/awareness-sync.js'
@@ -78,6 +79,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   private lease: RoomLease | null = null
   private session: DocSession | null = null
   private room_: TrysteroRoom | null = null
+  private credentials: Promise<RoomCredentials | null> | null = null
   private resyncTimer: ReturnType<typeof setInterval> | null = null
   private syncedWaiters: Array<{ resolve: () => void, reject: (error: Error) => void }> = []
 
@@ -88,6 +90,9 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     }
     this.options = resolveOptions(options)
     const { docName, awareness, resyncInterval, connect } = this.options.own
+    if (typeof roomOrId !== 'string' && this.options.secret !== null && 'password' in this.options.secret && this.options.own.roomId === undefined) {
+      throw new TrysteroYjsError('a password with a room object needs options.roomId, the id the room was joined with: the room keys are bound to it')
+    }
     this.doc = doc
     this.roomId = typeof roomOrId === 'string' ? roomOrId : null
     this.fixedRoom = typeof roomOrId === 'string' ? null : roomOrId
@@ -133,6 +138,11 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   /** PROTOCOL.md §3.4: in a room, no peer pending, every peer with the document answered. */
   get synced (): boolean {
     return this._synced
+  }
+
+  /** `viewer` with a `viewKey` (read-only: its edits stay local, peers refuse them), else `writer`. */
+  get role (): RoomRole {
+    return this.options.secret !== null && 'viewKey' in this.options.secret ? 'viewer' : 'writer'
   }
 
   /** Trystero peer ids of the peers that have this document open. */
@@ -191,10 +201,13 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     let session: DocSession
     try {
       if (this.fixedRoomLeft) throw new TrysteroYjsError('the room given to this provider was left by the app; create a provider for a new room')
+      const credentials = await this.roomCredentials()
       let room = this.fixedRoom
       if (room === null) {
         const joinRoom = this.options.own.joinRoom ?? await loadDefaultJoinRoom()
-        lease = await acquireRoom(joinRoom, this.options.strategyConfig, this.roomId!, this.options.own.joinCallbacks)
+        // Trystero encrypts the signaling with its password: one viewers can derive too.
+        const config = credentials === null ? this.options.strategyConfig : { ...this.options.strategyConfig, password: credentials.signalingPassword }
+        lease = await acquireRoom(joinRoom, config, this.roomId!, this.options.own.joinCallbacks)
         room = lease.room
       }
       if (generation !== this.generation) {
@@ -202,7 +215,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
         return
       }
       session = new DocSession(this.sessionHost, this)
-      const hub = RoomHub.for(room, { peerHelloTimeout: this.options.own.peerHelloTimeout })
+      const hub = RoomHub.for(room, { peerHelloTimeout: this.options.own.peerHelloTimeout, credentials })
       const member: ChannelMember = { ...session.member, roomLeft: () => this.onRoomLeft(session) }
       session.bind(hub.attach(this.channelKey, member))
       this.session = session
@@ -221,6 +234,15 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     if (this.session !== session) return
     session.start()
     this.updateSynced()
+  }
+
+  /** Derived once (PBKDF2 is slow on purpose), on first connect. */
+  private async roomCredentials (): Promise<RoomCredentials | null> {
+    const { secret } = this.options
+    this.credentials ??= secret === null
+      ? Promise.resolve(null)
+      : roomCredentials(secret, { appId: this.options.strategyConfig.appId, roomId: this.roomId ?? this.options.own.roomId ?? null })
+    return await this.credentials
   }
 
   /**

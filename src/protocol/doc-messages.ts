@@ -4,6 +4,7 @@
  */
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
+import { readBoundedBytes } from './read-bytes.js'
 
 /** y-websocket's outer message numbers, kept so captures read the same. */
 export const messageSync = 0
@@ -95,14 +96,3 @@ export const decodeFrame = (frame: Uint8Array): DecodedFrame => {
 
 const syncTypeName = (inner: number): string =>
   inner === syncStep1 ? 'sync-step1' : inner === syncStep2 ? 'sync-step2' : inner === syncUpdate ? 'sync-update' : `sync-unknown(${inner})`
-
-/**
- * `decoding.readVarUint8Array` trusts the length prefix as far as the underlying ArrayBuffer
- * goes, which may extend past a view. A forged length must not read outside the frame.
- */
-const readBoundedBytes = (decoder: decoding.Decoder): Uint8Array => {
-  const length = decoding.readVarUint(decoder)
-  const left = decoder.arr.length - decoder.pos
-  if (length > left) throw new RangeError(`length prefix ${length} exceeds the ${left} bytes left in the frame`)
-  return decoding.readUint8Array(decoder, length)
-}

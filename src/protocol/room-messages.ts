@@ -1,43 +1,64 @@
 /**
- * Room channel messages (PROTOCOL.md §2): which channels (documents) each peer has open.
+ * Room channel messages (PROTOCOL.md §2): which channels (documents) each peer has open, the
+ * admission exchange of private rooms (§5) and the liveness heartbeat (§2.3).
  * Pure encode/decode over lib0; no I/O.
  */
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
+import { readBoundedBytes } from './read-bytes.js'
 
 /** Name of the Trystero action that carries room messages. */
 export const roomChannelName = 'ty:room'
 
-/** Version carried in HELLO; a peer with another version is ignored (PROTOCOL.md §2). */
+/**
+ * Version carried in HELLO; a peer with another version is ignored (PROTOCOL.md §2). Later
+ * additions are announced as `features`, appended where version 1 peers ignore them.
+ */
 export const protocolVersion = 1
 
-const helloType = 0
-const openType = 1
-const closeType = 2
+/** Bits of HELLO's `features` (PROTOCOL.md §2.1). */
+export const features = {
+  /** Answers PING with PONG (§2.3). */
+  heartbeat: 1
+} as const
+
+const types = ['hello', 'open', 'close', 'challenge', 'proof', 'ping', 'pong'] as const
 
 export type RoomMessage =
-  | { type: 'hello', version: number, replyRequested: boolean, channels: string[] }
+  | { type: 'hello', version: number, replyRequested: boolean, channels: string[], features: number }
   | { type: 'open', channel: string }
   | { type: 'close', channel: string }
+  | { type: 'challenge', nonce: Uint8Array }
+  | { type: 'proof', role: 'writer' | 'viewer', memberMac: Uint8Array, writerSignature: Uint8Array | null }
+  | { type: 'ping', seq: number }
+  | { type: 'pong', seq: number }
 
 export const encodeRoomMessage = (message: RoomMessage): Uint8Array => {
   const encoder = encoding.createEncoder()
+  encoding.writeVarUint(encoder, types.indexOf(message.type))
   switch (message.type) {
     case 'hello':
-      encoding.writeVarUint(encoder, helloType)
       encoding.writeVarUint(encoder, message.version)
       encoding.writeVarUint(encoder, message.replyRequested ? 1 : 0)
       encoding.writeVarUint(encoder, message.channels.length)
       for (const channel of message.channels) encoding.writeVarString(encoder, channel)
+      encoding.writeVarUint(encoder, message.features)
       break
     case 'open':
-      encoding.writeVarUint(encoder, openType)
-      encoding.writeVarString(encoder, message.channel)
-      break
     case 'close':
-      encoding.writeVarUint(encoder, closeType)
       encoding.writeVarString(encoder, message.channel)
       break
+    case 'challenge':
+      encoding.writeVarUint8Array(encoder, message.nonce)
+      break
+    case 'proof':
+      encoding.writeVarUint(encoder, message.role === 'writer' ? 1 : 0)
+      encoding.writeVarUint8Array(encoder, message.memberMac)
+      if (message.role === 'writer') encoding.writeVarUint8Array(encoder, message.writerSignature ?? new Uint8Array(0))
+      break
+    case 'ping':
+    case 'pong':
+      encoding.writeVarUint(encoder, message.seq)
   }
   return encoding.toUint8Array(encoder)
 }
@@ -49,9 +70,9 @@ export const encodeRoomMessage = (message: RoomMessage): Uint8Array => {
  */
 export const decodeRoomMessage = (bytes: Uint8Array): RoomMessage | null => {
   const decoder = decoding.createDecoder(bytes)
-  const type = decoding.readVarUint(decoder)
+  const type = types[decoding.readVarUint(decoder)]
   switch (type) {
-    case helloType: {
+    case 'hello': {
       const version = decoding.readVarUint(decoder)
       const replyRequested = decoding.readVarUint(decoder) === 1
       const count = decoding.readVarUint(decoder)
@@ -59,12 +80,23 @@ export const decodeRoomMessage = (bytes: Uint8Array): RoomMessage | null => {
       if (count > decoder.arr.length - decoder.pos) throw new RangeError(`HELLO lists ${count} channels in ${bytes.length} bytes`)
       const channels: string[] = []
       for (let i = 0; i < count; i++) channels.push(decoding.readVarString(decoder))
-      return { type: 'hello', version, replyRequested, channels }
+      // Absent from version 1 peers: no feature.
+      const featureBits = decoding.hasContent(decoder) ? decoding.readVarUint(decoder) : 0
+      return { type: 'hello', version, replyRequested, channels, features: featureBits }
     }
-    case openType:
-      return { type: 'open', channel: decoding.readVarString(decoder) }
-    case closeType:
-      return { type: 'close', channel: decoding.readVarString(decoder) }
+    case 'open':
+    case 'close':
+      return { type, channel: decoding.readVarString(decoder) }
+    case 'challenge':
+      return { type, nonce: readBoundedBytes(decoder) }
+    case 'proof': {
+      const role = decoding.readVarUint(decoder) === 1 ? 'writer' : 'viewer'
+      const memberMac = readBoundedBytes(decoder)
+      return { type, role, memberMac, writerSignature: role === 'writer' ? readBoundedBytes(decoder) : null }
+    }
+    case 'ping':
+    case 'pong':
+      return { type, seq: decoding.readVarUint(decoder) }
     default:
       return null
   }
@@ -74,7 +106,7 @@ export const decodeRoomMessage = (bytes: Uint8Array): RoomMessage | null => {
 export const roomMessageTypeName = (bytes: Uint8Array): string => {
   try {
     const type = decoding.readVarUint(decoding.createDecoder(bytes))
-    return ['hello', 'open', 'close'][type] ?? `unknown(${type})`
+    return types[type] ?? `unknown(${type})`
   } catch {
     return 'unreadable'
   }

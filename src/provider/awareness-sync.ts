@@ -12,10 +12,22 @@ export interface AwarenessSyncReporter {
   warning: (warning: TrysteroYjsError) => void
 }
 
+/**
+ * A provider's awareness normally has one client id per peer; a peer that announces more is
+ * refused the rest, so that it cannot fill the ownership table.
+ */
+export const maxClientsPerPeer = 8
+/** Ownership entries kept for the provider's lifetime, peers away included. */
+export const maxOwners = 4096
+
 export class AwarenessSync {
   /** Awareness client ids each peer announced with a state, to remove them when it goes. */
   private readonly clientsByPeer = new Map<string, Set<number>>()
-  /** Which peer speaks for a client id: the first to announce it, until it goes. */
+  /**
+   * Which peer speaks for a client id: the first to announce it, for the provider's lifetime —
+   * also while that peer is away, so that nobody can take its cursor (or, PROTOCOL.md §3.6, its
+   * edits) when it drops out for a moment. Bounded: see `maxOwners`.
+   */
   private readonly owners = new Map<number, string>()
   /** Our state while it is hidden (disconnected, or the page hidden away). */
   private savedLocalState: Record<string, unknown> | null = null
@@ -27,6 +39,11 @@ export class AwarenessSync {
     private readonly docName: string,
     private readonly reporter: AwarenessSyncReporter
   ) {}
+
+  /** The peer that speaks for a client id, or `null` if none has. */
+  ownerOf (clientID: number): string | null {
+    return this.owners.get(clientID) ?? null
+  }
 
   /** The awareness client ids a peer speaks for. */
   clientsOf (peerId: string): number[] {
@@ -69,15 +86,17 @@ export class AwarenessSync {
     const clients = this.clientsByPeer.get(peerId) ?? new Set<number>()
     this.clientsByPeer.set(peerId, clients)
     const accepted = entries.filter(({ clientID }) => {
-      const owner = clientID === this.awareness.clientID ? null : this.owners.get(clientID) ?? peerId
-      if (owner === peerId) return true
-      this.reporter.warning(new TrysteroYjsError(`awareness entry for client ${clientID} dropped: ${owner === null ? 'it is ours' : `peer ${owner} speaks for it`}`, {
+      const why = this.refusal(clientID, peerId)
+      if (why === null) {
+        this.claim(clientID, peerId)
+        return true
+      }
+      this.reporter.warning(new TrysteroYjsError(`awareness entry for client ${clientID} dropped: ${why}`, {
         peerId, messageType: 'awareness', byteLength, docName: this.docName
       }))
       return false
     })
     for (const { clientID, state } of accepted) {
-      this.owners.set(clientID, peerId)
       if (state === null) clients.delete(clientID)
       else clients.add(clientID)
     }
@@ -85,17 +104,43 @@ export class AwarenessSync {
     applyAwarenessUpdate(this.awareness, accepted.length === entries.length ? update : encodeAwarenessEntries(accepted), this.origin)
   }
 
-  /** Removes every state a peer spoke for, present or removed (their clocks go too). */
+  /**
+   * Removes every state a peer spoke for, present or removed (their clocks go too). The client
+   * ids stay its own: only it can bring them back.
+   */
   forgetPeer (peerId: string): void {
     const owned = [...this.owners].filter(([, owner]) => owner === peerId).map(([clientID]) => clientID)
-    for (const clientID of owned) this.owners.delete(clientID)
     this.clientsByPeer.delete(peerId)
     this.forgetClients(owned)
   }
 
-  /** Forgets every peer. Only what peers told us: an awareness shared with other providers keeps theirs. */
+  /** Forgets every peer's states. Only what peers told us: an awareness shared with other providers keeps theirs. */
   forgetAll (): void {
     for (const peerId of new Set(this.owners.values())) this.forgetPeer(peerId)
+  }
+
+  /** Why `peerId` may not speak for `clientID`, or `null` if it may. */
+  private refusal (clientID: number, peerId: string): string | null {
+    if (clientID === this.awareness.clientID) return 'it is ours'
+    const owner = this.owners.get(clientID)
+    if (owner !== undefined) return owner === peerId ? null : `peer ${owner} speaks for it`
+    let owned = 0
+    for (const other of this.owners.values()) if (other === peerId) owned++
+    return owned >= maxClientsPerPeer ? `the peer already speaks for ${owned} clients (at most ${maxClientsPerPeer})` : null
+  }
+
+  /** Records a claim; beyond `maxOwners`, the oldest claim of a peer that is away is forgotten. */
+  private claim (clientID: number, peerId: string): void {
+    if (this.owners.has(clientID)) return
+    if (this.owners.size >= maxOwners) {
+      for (const [oldClient, oldOwner] of this.owners) {
+        if (!this.clientsByPeer.has(oldOwner)) {
+          this.owners.delete(oldClient)
+          break
+        }
+      }
+    }
+    this.owners.set(clientID, peerId)
   }
 
   /** Hides our state (peers see it go at once) and keeps it for `restoreLocal()`. */

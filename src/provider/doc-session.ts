@@ -6,10 +6,12 @@
 import * as Y from 'yjs'
 import { TrysteroYjsError } from '../errors.js'
 import { decodeFrame, encodeFrame, type DocMessage } from '../protocol/doc-messages.js'
+import type { RoomRole } from '../admission/room-keys.js'
 import type { ChannelHandle, ChannelMember } from '../room-hub.js'
 import type { TrafficLedger } from '../traffic.js'
 import type { AwarenessSync } from './awareness-sync.js'
-import { applyRemoteUpdate } from './remote-update.js'
+import { AuthorshipGuard, type HeldUpdate, type Suspect } from './authorship.js'
+import { applyReadUpdate, readUpdate } from './remote-update.js'
 import { UpdateOutbox } from './update-outbox.js'
 
 /** What a session tells its provider. */
@@ -27,6 +29,8 @@ export interface SessionHost {
 }
 
 interface RemotePeer {
+  /** A viewer's updates are refused, so we neither ask it for them nor wait for it. */
+  role: RoomRole
   /** A step 2 from this peer was applied since we sent it our step 1. */
   answered: boolean
 }
@@ -35,10 +39,27 @@ export class DocSession {
   private channel: ChannelHandle | null = null
   private readonly peers = new Map<string, RemotePeer>()
   private readonly outbox: UpdateOutbox
+  private readonly authorship: AuthorshipGuard
+  private warnedReadOnly = false
 
   /** `origin` marks what the session applies (the provider), so that it is never sent back out. */
   constructor (private readonly host: SessionHost, private readonly origin: unknown) {
     this.outbox = new UpdateOutbox(host.doc, origin, (update) => this.broadcast([{ type: 'sync-update', update }]))
+    this.authorship = new AuthorshipGuard({
+      doc: this.host.doc,
+      ownerOf: (client) => this.host.awarenessSync.ownerOf(client),
+      isPresent: (peerId) => this.peers.has(peerId),
+      release: (held) => this.applyChecked(held),
+      refuse: (held: HeldUpdate, suspect: Suspect) => {
+        this.host.report('error', new TrysteroYjsError(
+          `update refused: it carries edits of client ${suspect.client}, which belongs to ${suspect.owner === null ? 'us' : `peer ${suspect.owner}`}, beyond what that client showed${suspect.owner === null ? '' : ' (waited for it)'}`,
+          { peerId: held.peerId, messageType: held.messageType, byteLength: held.byteLength, docName: this.host.docName }))
+        // A refused step 2 leaves the peer unanswered: ask again, it may have been a race after all.
+        if (held.messageType === 'sync-step2' && this.peers.get(held.peerId)?.answered === false) {
+          this.send([{ type: 'sync-step1', stateVector: Y.encodeStateVector(this.host.doc) }], [held.peerId])
+        }
+      }
+    })
   }
 
   /** The hub's view of this session; attach it, then `bind()` the handle the hub returns. */
@@ -53,6 +74,7 @@ export class DocSession {
   /** The hub's handle, once `attach()` returned it. */
   bind (channel: ChannelHandle): void {
     this.channel = channel
+    if (channel.ownRole === 'viewer') this.host.doc.on('update', this.onReadOnlyUpdate)
   }
 
   /** Starts syncing with the peers that had the document open before we attached. */
@@ -64,16 +86,16 @@ export class DocSession {
     return [...this.peers.keys()]
   }
 
-  /** No room peer is pending and every peer with the document answered (PROTOCOL.md §3.4). */
+  /** No room peer is pending and every writer with the document answered (PROTOCOL.md §3.4). */
   get synced (): boolean {
     if (this.channel === null || this.channel.pendingPeerCount() > 0) return false
-    for (const peer of this.peers.values()) if (!peer.answered) return false
+    for (const peer of this.peers.values()) if (peer.role === 'writer' && !peer.answered) return false
     return true
   }
 
-  /** Sends step 1 to every peer with the document open; their step 2 fills any gap. */
+  /** Sends step 1 to every writer with the document open; their step 2 fills any gap. */
   resync (): void {
-    this.broadcast([{ type: 'sync-step1', stateVector: Y.encodeStateVector(this.host.doc) }])
+    this.send([{ type: 'sync-step1', stateVector: Y.encodeStateVector(this.host.doc) }], this.writers())
   }
 
   sendAwareness (update: Uint8Array): void {
@@ -90,25 +112,32 @@ export class DocSession {
     const channel = this.channel
     if (channel === null) return
     this.outbox.flush()
-    this.channel = null
-    this.forgetAllPeers()
+    this.abandon()
     channel.detach()
   }
 
   /** The room went away under us: nothing can be sent any more. */
   abandon (): void {
     this.channel = null
+    this.host.doc.off('update', this.onReadOnlyUpdate)
     this.forgetAllPeers()
   }
 
+  private writers (): string[] {
+    return [...this.peers].filter(([, peer]) => peer.role === 'writer').map(([peerId]) => peerId)
+  }
+
   private peerOpened (peerId: string): void {
-    if (this.channel === null || this.peers.has(peerId)) return
-    this.peers.set(peerId, { answered: false })
-    this.outbox.setListening(true)
-    const messages: DocMessage[] = [{ type: 'sync-step1', stateVector: Y.encodeStateVector(this.host.doc) }]
+    const channel = this.channel
+    if (channel === null || this.peers.has(peerId)) return
+    const role = channel.roleOf(peerId) ?? 'writer'
+    this.peers.set(peerId, { role, answered: false })
+    // A viewer's edits would be refused everywhere: it has nothing to send.
+    this.outbox.setListening(channel.ownRole === 'writer')
+    const messages: DocMessage[] = role === 'writer' ? [{ type: 'sync-step1', stateVector: Y.encodeStateVector(this.host.doc) }] : []
     const awareness = this.host.awarenessSync.localUpdate()
     if (awareness !== null) messages.push({ type: 'awareness', update: awareness })
-    this.send(messages, [peerId])
+    if (messages.length > 0) this.send(messages, [peerId])
     this.host.peersChanged([peerId], [])
     this.host.syncInputsChanged()
   }
@@ -116,12 +145,14 @@ export class DocSession {
   private peerClosed (peerId: string): void {
     this.host.awarenessSync.forgetPeer(peerId)
     if (!this.peers.delete(peerId)) return
+    this.authorship.peerGone(peerId)
     if (this.peers.size === 0) this.outbox.setListening(false)
     this.host.peersChanged([], [peerId])
     this.host.syncInputsChanged()
   }
 
   private forgetAllPeers (): void {
+    this.authorship.clear()
     const removed = [...this.peers.keys()]
     this.peers.clear()
     this.outbox.setListening(false)
@@ -167,28 +198,23 @@ export class DocSession {
     const { doc, docName } = this.host
     switch (message.type) {
       case 'sync-step1': {
+        let stateVector: Map<number, number>
         try {
-          Y.decodeStateVector(message.stateVector)
+          stateVector = Y.decodeStateVector(message.stateVector)
         } catch (error) {
           this.host.report('error', new TrysteroYjsError('malformed state vector', { peerId, messageType: message.type, byteLength, docName, cause: error }))
           return
         }
-        // A step 1 Trystero held for us while we had no handler may come from a peer gone since.
-        if (!(peerId in channel.room.getPeers())) return
+        if (this.peers.has(peerId)) for (const [client, clock] of stateVector) this.authorship.show(peerId, client, clock)
+        // A viewer's answer would be refused; a step 1 Trystero held for us while we had no
+        // handler may come from a peer gone since.
+        if (channel.ownRole === 'viewer' || !channel.isAdmitted(peerId)) return
         this.send([{ type: 'sync-step2', update: Y.encodeStateAsUpdate(doc, message.stateVector) }], [peerId])
         return
       }
-      case 'sync-step2': {
-        const peer = this.peers.get(peerId)
-        const applied = this.apply(message.update, peerId, message.type, byteLength)
-        if (peer !== undefined) {
-          peer.answered = applied
-          this.host.syncInputsChanged()
-        }
-        return
-      }
+      case 'sync-step2':
       case 'sync-update':
-        this.apply(message.update, peerId, message.type, byteLength)
+        if (this.mayWrite(channel, peerId, message.type, byteLength)) this.apply(message.update, peerId, message.type, byteLength)
         return
       case 'awareness':
         // Presence matters for peers that have the document open; a late message from one that
@@ -197,12 +223,54 @@ export class DocSession {
     }
   }
 
-  private apply (update: Uint8Array, peerId: string, messageType: string, byteLength: number): boolean {
-    const failure = applyRemoteUpdate(this.host.doc, update, this.origin)
-    if (failure === null) return true
-    this.host.report('error', new TrysteroYjsError(failure.summary, { peerId, messageType, byteLength, docName: this.host.docName, cause: failure.cause }))
-    return failure.applied
+  /** Viewers are admitted to read: whatever document update one sends is refused, and reported. */
+  private mayWrite (channel: ChannelHandle, peerId: string, messageType: string, byteLength: number): boolean {
+    if (channel.roleOf(peerId) !== 'viewer') return true
+    this.host.report('error', new TrysteroYjsError('document update from a viewer refused: it holds the view key only', {
+      peerId, messageType, byteLength, docName: this.host.docName
+    }))
+    return false
   }
+
+  /** Said once: a read-only provider's edits stay here, and a reader should know why. */
+  private readonly onReadOnlyUpdate = (_update: Uint8Array, origin: unknown): void => {
+    if (origin === this.origin || this.warnedReadOnly) return
+    this.warnedReadOnly = true
+    this.host.report('warning', new TrysteroYjsError('this provider has the view key only: local edits are not sent (peers would refuse them)', {
+      docName: this.host.docName
+    }))
+  }
+
+  /**
+   * A peer's update, whole or not at all: validated, then checked for edits under a client id
+   * the peer does not speak for (which may wait for that client's owner), then applied.
+   */
+  private apply (update: Uint8Array, peerId: string, messageType: string, byteLength: number): void {
+    const reading = readUpdate(update)
+    if (!reading.ok) {
+      this.host.report('error', new TrysteroYjsError('malformed update rejected', { peerId, messageType, byteLength, docName: this.host.docName, cause: reading.cause }))
+      return
+    }
+    const candidate = { update, ranges: reading.ranges, peerId, messageType, byteLength }
+    if (this.authorship.check(candidate) === 'apply') this.applyChecked(candidate)
+  }
+
+  private applyChecked ({ update, ranges, peerId, messageType, byteLength }: Omit<HeldUpdate, 'suspects'>): void {
+    const failure = applyReadUpdate(this.host.doc, update, this.origin)
+    if (failure !== null) {
+      this.host.report('error', new TrysteroYjsError(failure.summary, { peerId, messageType, byteLength, docName: this.host.docName, cause: failure.cause }))
+      if (!failure.applied) return
+    }
+    if (!this.peers.has(peerId)) return
+    for (const [client, { to }] of ranges) this.authorship.show(peerId, client, to)
+    const peer = this.peers.get(peerId)
+    if (messageType === 'sync-step2' && peer !== undefined && !peer.answered) {
+      peer.answered = true
+      this.host.syncInputsChanged()
+    }
+  }
+
+
 
   // --- sending ---
 
@@ -218,3 +286,4 @@ export class DocSession {
     channel.send(frame, targets)
   }
 }
+

@@ -2,6 +2,7 @@
  * The provider's options, their defaults, and the default strategy.
  */
 import type { Awareness } from 'y-protocols/awareness'
+import type { RoomSecret } from '../admission/room-keys.js'
 import { TrysteroYjsError } from '../errors.js'
 import type { JoinRoom, JoinRoomCallbacks, TrysteroConfig } from '../room-types.js'
 
@@ -29,6 +30,21 @@ export interface ProviderOwnOptions<Config extends { appId: string } = TrysteroC
   maxMessageBytes?: number
   /** How long a new peer may take to say which documents it has open. Default 5,000 ms. */
   peerHelloTimeout?: number
+  /**
+   * A private room's password (PROTOCOL.md §5): every peer must prove it knows the room's keys
+   * before it is sent anything or heard. Trystero gets a key derived from it to encrypt the
+   * signaling. Gives the `writer` role. Use `writeKey` or `viewKey` instead to join from a link.
+   */
+  password?: string
+  /** The room's write key (`deriveRoomKeys`): the `writer` role, without the password. */
+  writeKey?: string
+  /** The room's view key (`deriveRoomKeys`, `viewKeyOf`): the `viewer` role, read-only. */
+  viewKey?: string
+  /**
+   * With a room object and a `password`: the id the room was joined with, to which the keys are
+   * bound. (With a room id as the second argument, that id is used.)
+   */
+  roomId?: string
 }
 
 /** Provider options: its own plus the strategy's config (`appId`, `password`, `relayConfig`, …). */
@@ -44,17 +60,25 @@ export const defaultPeerHelloTimeout = 5000
 /** The options split into the provider's own (with defaults) and the strategy's config. */
 export interface ResolvedOptions {
   own: Required<Pick<ProviderOwnOptions, 'connect' | 'resyncInterval' | 'maxMessageBytes' | 'peerHelloTimeout'>> &
-  Pick<ProviderOwnOptions<any>, 'joinRoom' | 'joinCallbacks' | 'docName' | 'awareness'>
+  Pick<ProviderOwnOptions<any>, 'joinRoom' | 'joinCallbacks' | 'docName' | 'awareness' | 'roomId'>
+  /** The private room's secret, if any: the password never reaches Trystero as such. */
+  secret: RoomSecret | null
   strategyConfig: TrysteroConfig
 }
 
 export const resolveOptions = (options: TrysteroProviderOptions<any>): ResolvedOptions => {
   const {
     joinRoom, joinCallbacks, docName, awareness, connect = true, resyncInterval = 0,
-    maxMessageBytes = defaultMaxMessageBytes, peerHelloTimeout = defaultPeerHelloTimeout, ...strategyConfig
+    maxMessageBytes = defaultMaxMessageBytes, peerHelloTimeout = defaultPeerHelloTimeout,
+    password, writeKey, viewKey, roomId, ...strategyConfig
   } = options
+  const secrets = [password === undefined ? null : { password }, writeKey === undefined ? null : { writeKey }, viewKey === undefined ? null : { viewKey }]
+    .filter((secret) => secret !== null)
+  if (secrets.length > 1) throw new TrysteroYjsError('give one of password, writeKey and viewKey, not several')
+  if (password === '') throw new TrysteroYjsError('options.password is empty: leave it out for an open room')
   return {
-    own: { joinRoom, joinCallbacks, docName, awareness, connect, resyncInterval, maxMessageBytes, peerHelloTimeout },
+    own: { joinRoom, joinCallbacks, docName, awareness, connect, resyncInterval, maxMessageBytes, peerHelloTimeout, roomId },
+    secret: secrets[0] ?? null,
     strategyConfig: { appId: defaultAppId, ...strategyConfig } as TrysteroConfig
   }
 }

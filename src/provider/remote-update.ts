@@ -1,7 +1,40 @@
 /**
- * Applying a peer's update to the document whole or not at all (PROTOCOL.md §3.6).
+ * Reading and applying a peer's update (PROTOCOL.md §3.6): decoded whole before anything is
+ * applied, and the client clock ranges it carries, so that the caller can tell whose edits it
+ * brings before they are in the document.
  */
 import * as Y from 'yjs'
+
+/** Per client id, the clocks an update carries: `[from, to)`. */
+export type ClockRanges = Map<number, { from: number, to: number }>
+
+export type UpdateReading = { ok: true, ranges: ClockRanges } | { ok: false, cause: unknown }
+
+/**
+ * Decodes the update fully: Yjs integrates structs before it reads the delete set, so applying
+ * a truncated update directly could apply part of it.
+ */
+export const readUpdate = (update: Uint8Array): UpdateReading => {
+  let structs
+  try {
+    structs = Y.decodeUpdate(update).structs
+  } catch (error) {
+    return { ok: false, cause: error }
+  }
+  const ranges: ClockRanges = new Map()
+  for (const struct of structs) {
+    // Skips stand for clocks the update does not carry.
+    if (struct.constructor === Y.Skip) continue
+    const { client, clock } = struct.id
+    const range = ranges.get(client)
+    if (range === undefined) ranges.set(client, { from: clock, to: clock + struct.length })
+    else {
+      range.from = Math.min(range.from, clock)
+      range.to = Math.max(range.to, clock + struct.length)
+    }
+  }
+  return { ok: true, ranges }
+}
 
 export interface ApplyFailure {
   summary: string
@@ -10,16 +43,8 @@ export interface ApplyFailure {
   applied: boolean
 }
 
-/**
- * Decodes the update fully before applying it: Yjs integrates structs before it reads the delete
- * set, so applying a truncated update directly could apply part of it. Returns `null` on success.
- */
-export const applyRemoteUpdate = (doc: Y.Doc, update: Uint8Array, origin: unknown): ApplyFailure | null => {
-  try {
-    Y.decodeUpdate(update)
-  } catch (error) {
-    return { summary: 'malformed update rejected', cause: error, applied: false }
-  }
+/** Applies an update that `readUpdate` accepted. Returns `null` on success. */
+export const applyReadUpdate = (doc: Y.Doc, update: Uint8Array, origin: unknown): ApplyFailure | null => {
   try {
     Y.applyUpdate(doc, update, origin)
   } catch (error) {

@@ -243,6 +243,13 @@ export class MemoryNetwork {
     }
   }
 
+  /** @internal A connection closed by one end: both ends see it go. */
+  disconnect (room: MemoryRoom, peerId: string): void {
+    const other = this.roomOf(room.key, peerId)
+    room.dropPeer(peerId, true)
+    other?.dropPeer(room.selfId, true)
+  }
+
   private enter (room: MemoryRoom): void {
     const members = this.rooms.get(room.key) ?? new Set<MemoryRoom>()
     this.rooms.set(room.key, members)
@@ -300,7 +307,11 @@ export class MemoryNetwork {
   }
 }
 
+let certificates = 0
+
 class MemoryRoom implements TrysteroRoom {
+  /** This room instance's "DTLS certificate" fingerprint, as hex pairs. */
+  readonly certificate = (++certificates).toString(16).padStart(64, '0').match(/../g)!.join(':').toUpperCase()
   private readonly peers = new Set<string>()
   private readonly actions = new Map<string, MemoryAction>()
   private joined = true
@@ -345,8 +356,9 @@ class MemoryRoom implements TrysteroRoom {
     return action
   }
 
+  /** Like Trystero's: the connection of each peer, with what it says of the DTLS certificates. */
   getPeers (): Record<string, unknown> {
-    return Object.fromEntries([...this.peers].map((peerId) => [peerId, {}]))
+    return Object.fromEntries([...this.peers].map((peerId) => [peerId, this.connectionTo(peerId)]))
   }
 
   async leave (): Promise<void> {
@@ -361,6 +373,20 @@ class MemoryRoom implements TrysteroRoom {
     const rtt = this.network.sampleLatency(this.selfId, peerId) + this.network.sampleLatency(peerId, this.selfId)
     await new Promise<void>((resolve) => this.network.schedule(rtt, resolve))
     return rtt
+  }
+
+  /**
+   * A stand-in RTCPeerConnection: session descriptions carrying each end's certificate
+   * fingerprint (per joined room, as a browser makes a certificate per connection), and
+   * `close()`, which drops the link at both ends like a closed data channel.
+   */
+  private connectionTo (peerId: string): object {
+    const other = this.network.roomOf(this.key, peerId)
+    return {
+      localDescription: { type: 'offer', sdp: `a=fingerprint:sha-256 ${this.certificate}\r\n` },
+      remoteDescription: { type: 'answer', sdp: `a=fingerprint:sha-256 ${other?.certificate ?? '00'}\r\n` },
+      close: () => this.network.disconnect(this, peerId)
+    }
   }
 
   // --- used by the network ---

@@ -22,7 +22,7 @@ const joinHostile = (mesh: MemoryMesh, announceDoc = false) => {
     room.onPeerJoin = (peerId) => {
       if (announceDoc) {
         void room.makeAction(roomChannelName).send(
-          encodeRoomMessage({ type: 'hello', version: protocolVersion, replyRequested: false, channels: [docChannelKey('')] }), { target: peerId })
+          encodeRoomMessage({ type: 'hello', version: protocolVersion, replyRequested: false, channels: [docChannelKey('')], features: 0 }), { target: peerId })
       }
       resolve(peerId)
     }

@@ -47,7 +47,7 @@ describe('review regressions (memory network)', () => {
     const joined = new Promise<void>((resolve) => {
       roomM.onPeerJoin = (id) => {
         if (id !== a.peer.selfId) return
-        void roomM.makeAction(roomChannelName).send(encodeRoomMessage({ type: 'hello', version: protocolVersion, replyRequested: false, channels: [docChannelKey('')] }), { target: id })
+        void roomM.makeAction(roomChannelName).send(encodeRoomMessage({ type: 'hello', version: protocolVersion, replyRequested: false, channels: [docChannelKey('')], features: 0 }), { target: id })
         resolve()
       }
     })
@@ -119,7 +119,7 @@ describe('review regressions (memory network)', () => {
     const room = other.joinRoom({ appId }, 'room')
     const control = room.makeAction(roomChannelName)
     room.onPeerJoin = (peerId) => {
-      void control.send(encodeRoomMessage({ type: 'hello', version: 99, replyRequested: false, channels: [] }), { target: peerId })
+      void control.send(encodeRoomMessage({ type: 'hello', version: 99, replyRequested: false, channels: [], features: 0 }), { target: peerId })
       void control.send(encodeRoomMessage({ type: 'open', channel: docChannelKey('') }), { target: peerId })
     }
     const a = mesh.add()

@@ -168,7 +168,7 @@ describe('room sharing over the memory network', () => {
     const room = other.joinRoom({ appId }, 'room')
     const control = room.makeAction(roomChannelName)
     room.onPeerJoin = (peerId) => {
-      void control.send(encodeRoomMessage({ type: 'hello', version: 99, replyRequested: false, channels: [docChannelKey('')] }), { target: peerId })
+      void control.send(encodeRoomMessage({ type: 'hello', version: 99, replyRequested: false, channels: [docChannelKey('')], features: 0 }), { target: peerId })
     }
     const a = mesh.add('room')
     const [warning] = await nextEvent<[TrysteroYjsError]>(a.provider, 'warning')

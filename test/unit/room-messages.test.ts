@@ -3,10 +3,16 @@ import { decodeRoomMessage, encodeRoomMessage, protocolVersion, roomMessageTypeN
 
 describe('room messages', () => {
   const messages: RoomMessage[] = [
-    { type: 'hello', version: protocolVersion, replyRequested: false, channels: [] },
-    { type: 'hello', version: protocolVersion, replyRequested: true, channels: ['ty:d:', 'ty:d:notes', 'ty:h:abc'] },
+    { type: 'hello', version: protocolVersion, replyRequested: false, channels: [], features: 0 },
+    { type: 'hello', version: protocolVersion, replyRequested: true, channels: ['ty:d:', 'ty:d:notes', 'ty:h:abc'], features: 0 },
+    { type: 'hello', version: protocolVersion, replyRequested: false, channels: ['ty:d:'], features: 3 },
     { type: 'open', channel: 'ty:d:x' },
-    { type: 'close', channel: 'ty:d:x' }
+    { type: 'close', channel: 'ty:d:x' },
+    { type: 'challenge', nonce: new Uint8Array(32).fill(7) },
+    { type: 'proof', role: 'viewer', memberMac: new Uint8Array(32).fill(1), writerSignature: null },
+    { type: 'proof', role: 'writer', memberMac: new Uint8Array(32).fill(1), writerSignature: new Uint8Array(64).fill(2) },
+    { type: 'ping', seq: 0 },
+    { type: 'pong', seq: 300 }
   ]
 
   it('round-trips every message type', () => {
@@ -14,8 +20,18 @@ describe('room messages', () => {
   })
 
   it('pins the HELLO bytes (wire format)', () => {
-    expect([...encodeRoomMessage({ type: 'hello', version: 1, replyRequested: true, channels: ['ty:d:'] })])
-      .toEqual([0, 1, 1, 1, 5, 0x74, 0x79, 0x3a, 0x64, 0x3a])
+    expect([...encodeRoomMessage({ type: 'hello', version: 1, replyRequested: true, channels: ['ty:d:'], features: 1 })])
+      .toEqual([0, 1, 1, 1, 5, 0x74, 0x79, 0x3a, 0x64, 0x3a, 1])
+  })
+
+  it('reads a version 1 HELLO, which has no features field, as having no feature', () => {
+    expect(decodeRoomMessage(Uint8Array.of(0, 1, 0, 1, 5, 0x74, 0x79, 0x3a, 0x64, 0x3a)))
+      .toEqual({ type: 'hello', version: 1, replyRequested: false, channels: ['ty:d:'], features: 0 })
+  })
+
+  it('rejects a challenge or proof whose length prefix runs past the message', () => {
+    expect(() => decodeRoomMessage(Uint8Array.of(3, 32, 1, 2, 3))).toThrow(/length prefix/)
+    expect(() => decodeRoomMessage(Uint8Array.of(4, 1, 9, 1))).toThrow(/length prefix/)
   })
 
   it('accepts trailing bytes (fields a later version may add)', () => {
