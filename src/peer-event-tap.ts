@@ -86,7 +86,7 @@ const installTap = (room: TrysteroRoom, onInternalError: (error: unknown) => voi
       value: async () => {
         if (leaving === null) {
           internal(l => l.roomLeft())
-          leaving = leave.call(room)
+          leaving = leaveDespiteClosedChannels(room, leave)
         }
         await leaving
       }
@@ -99,4 +99,25 @@ const installTap = (room: TrysteroRoom, onInternalError: (error: unknown) => voi
     onInternalError(error)
   }
   return { listen: (l) => { listener = l } }
+}
+
+/**
+ * Trystero's `leave()` first tells every peer, and a data channel that closed a moment ago (its
+ * peer crashed, or we closed a peer we refused) throws on send before Trystero has processed the
+ * close: `leave()` then rejects at its first line, and never runs its cleanup (the room would stay
+ * registered, and joining it again would hand back the dead room). Such a leave is tried again
+ * once the close has been processed, which takes a few event-loop turns.
+ */
+const leaveDespiteClosedChannels = async (room: TrysteroRoom, leave: () => Promise<void>): Promise<void> => {
+  const retryDelaysMs = [0, 50, 250, 1000]
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await leave.call(room)
+      return
+    } catch (error) {
+      const delay = retryDelaysMs[attempt]
+      if (delay === undefined) throw error
+      await new Promise((resolve) => setTimeout(resolve, delay))
+    }
+  }
 }

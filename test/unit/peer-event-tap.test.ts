@@ -8,11 +8,18 @@ const fakeRoom = () => {
   const connected = ['p1']
   let join: ((id: string) => void) | null = null
   let leave: ((id: string) => void) | null = null
-  const calls = { leave: 0 }
+  const calls = { leave: 0, failures: 0 }
   const room = {
     makeAction: () => { throw new Error('unused') },
     getPeers: () => Object.fromEntries(connected.map((id) => [id, {}])),
-    leave: async () => { calls.leave++ },
+    leave: async () => {
+      calls.leave++
+      // Like Trystero's leave when a peer's data channel closed a moment ago.
+      if (calls.failures > 0) {
+        calls.failures--
+        throw new Error('DataChannel is closed')
+      }
+    },
     get onPeerJoin () { return join },
     set onPeerJoin (h: ((id: string) => void) | null) { join = h; if (h) connected.forEach(h) },
     get onPeerLeave () { return leave },
@@ -72,5 +79,18 @@ describe('tapPeerEvents', () => {
     await room.leave()
     expect(calls.leave).toBe(1)
     expect(ours.events).toEqual(['room left'])
+  })
+
+  it('tries a leave again that failed on a channel closed a moment ago, and gives up after a few tries', async () => {
+    const { room, calls } = fakeRoom()
+    tapPeerEvents(room, () => {}).listen(recorder().listener)
+    calls.failures = 2
+    await room.leave()
+    expect(calls.leave).toBe(3)
+    const other = fakeRoom()
+    tapPeerEvents(other.room, () => {}).listen(recorder().listener)
+    other.calls.failures = 100
+    await expect(other.room.leave()).rejects.toThrow(/DataChannel is closed/)
+    expect(other.calls.leave).toBe(5)
   })
 })
