@@ -15,11 +15,13 @@ import { tapPeerEvents, type PeerEventTap, type RoomEventListener } from './peer
 import {
   decodeRoomMessage,
   encodeRoomMessage,
+  features,
   protocolVersion,
   roomChannelName,
   roomMessageTypeName,
   type RoomMessage
 } from './protocol/room-messages.js'
+import { defaultHeartbeat, Liveness, type LivenessOptions } from './room/liveness.js'
 import type { TrysteroAction, TrysteroRoom } from './room-types.js'
 
 /** What a channel's owner (a provider) hears from the hub. */
@@ -32,6 +34,8 @@ export interface ChannelMember {
   pendingChanged: () => void
   /** A Trystero message arrived on this channel's action (not validated). */
   message: (data: unknown, peerId: string) => void
+  /** A chunk of a message from an admitted peer arrived on this channel's action. */
+  progress?: (peerId: string) => void
   /** The room was left under us (`room.leave()`); the handle is dead. */
   roomLeft: () => void
   report: (kind: 'error' | 'warning', error: TrysteroYjsError) => void
@@ -50,8 +54,13 @@ export interface ChannelHandle {
   roleOf: (peerId: string) => RoomRole | null
   /** Peers in the room whose HELLO has not arrived yet: they may have this channel open. */
   pendingPeerCount: () => number
-  /** Sends to the given peers; errors are reported to the member. No-op for no targets. */
-  send: (data: Uint8Array, targets: readonly string[]) => void
+  /** When we last heard anything from a peer (a message, a chunk of one, a PONG), or `null`. */
+  lastHeard: (peerId: string) => number | null
+  /**
+   * Sends to the given admitted peers; errors are reported to the member. Resolves when the
+   * message is handed to every data channel (after Trystero's backpressure), never rejects.
+   */
+  send: (data: Uint8Array, targets: readonly string[]) => Promise<void>
   /** Announces CLOSE and stops delivery. The room itself is not left here. */
   detach: () => void
 }
@@ -59,6 +68,8 @@ export interface ChannelHandle {
 export interface RoomHubOptions {
   /** How long a connected peer may stay silent before we assume it has no channel open. */
   peerHelloTimeout: number
+  /** The heartbeat (PROTOCOL.md §2.3). Default `defaultHeartbeat`. */
+  heartbeat?: LivenessOptions
   /**
    * The keys of a private room: peers must prove them before anything is sent to them or taken
    * from them. `undefined`: whatever the room's hub already has (an open room if it has none).
@@ -74,6 +85,8 @@ interface RemotePeer {
   incompatible: boolean
   /** Ask for its HELLO in ours: it connected before we spoke, and told nobody. */
   replyRequested: boolean
+  /** Its HELLO's `features`. */
+  features: number
 }
 
 const hubs = new WeakMap<TrysteroRoom, RoomHub>()
@@ -102,6 +115,8 @@ export class RoomHub implements RoomEventListener {
   private readonly control: TrysteroAction
   private readonly tap: PeerEventTap
   private readonly gate: AdmissionGate
+  private readonly liveness: Liveness
+  private pingSeq = 0
   private started = false
 
   private constructor (readonly room: TrysteroRoom, private readonly options: RoomHubOptions) {
@@ -116,6 +131,11 @@ export class RoomHub implements RoomEventListener {
       },
       refused: (peerId, error) => this.refuse(peerId, error)
     })
+    this.liveness = new Liveness(options.heartbeat ?? defaultHeartbeat, {
+      ping: (peerId) => this.sendControl({ type: 'ping', seq: this.pingSeq++ }, peerId),
+      silent: (peerId, silentMs) => this.silenced(peerId, silentMs),
+      revived: (peerId) => this.revived(peerId)
+    })
   }
 
   /**
@@ -128,7 +148,13 @@ export class RoomHub implements RoomEventListener {
     }
     const action = this.room.makeAction(key)
     action.onMessage = (data, { peerId }) => {
+      this.liveness.heard(peerId)
       this.gate.hold(peerId, byteLengthOf(data), key, () => member.message(data, peerId))
+    }
+    // Every chunk of a long message is a sign of life.
+    action.onReceiveProgress = (_progress, { peerId }) => {
+      this.liveness.heard(peerId)
+      if (this.gate.state(peerId) === 'admitted') member.progress?.(peerId)
     }
     this.members.set(key, { member, action })
     if (this.started) {
@@ -143,13 +169,19 @@ export class RoomHub implements RoomEventListener {
       isAdmitted: (peerId) => this.gate.state(peerId) === 'admitted',
       roleOf: (peerId) => this.gate.roleOf(peerId),
       pendingPeerCount: () => this.pendingPeerCount(),
-      send: (data, requested) => {
+      lastHeard: (peerId) => this.liveness.lastHeard(peerId),
+      send: async (data, requested) => {
         // Nothing of a document goes to a peer that has not proved the room's keys.
         const targets = requested.filter((peerId) => this.gate.state(peerId) === 'admitted')
         if (targets.length === 0 || this.members.get(key)?.member !== member) return
-        action.send(data, { target: targets }).catch((error: unknown) => {
+        for (const peerId of targets) this.liveness.sending(peerId, 1)
+        try {
+          await action.send(data, { target: targets })
+        } catch (error) {
           member.report('error', new TrysteroYjsError('send failed', { peerId: targets.join(','), byteLength: data.byteLength, cause: error }))
-        })
+        } finally {
+          for (const peerId of targets) this.liveness.sending(peerId, -1)
+        }
       },
       detach: () => this.detach(key, member)
     }
@@ -173,6 +205,7 @@ export class RoomHub implements RoomEventListener {
   }
 
   private dispose (): void {
+    this.liveness.stop()
     this.tap.listen(null)
     this.control.onMessage = dropMessage
     for (const peer of this.peers.values()) clearHelloTimer(peer)
@@ -207,7 +240,7 @@ export class RoomHub implements RoomEventListener {
   // --- peers ---
 
   private addPeer (peerId: string, replyRequested: boolean): void {
-    const peer: RemotePeer = { channels: null, helloTimer: null, incompatible: false, replyRequested }
+    const peer: RemotePeer = { channels: null, helloTimer: null, incompatible: false, replyRequested, features: 0 }
     peer.helloTimer = setTimeout(() => this.helloTimedOut(peerId, peer), this.options.peerHelloTimeout)
     this.peers.set(peerId, peer)
     // Sends our HELLO at once in an open room, after the peer's proof in a private one.
@@ -220,6 +253,7 @@ export class RoomHub implements RoomEventListener {
     if (!peer) return
     this.peers.delete(peerId)
     this.gate.peerRemoved(peerId)
+    this.liveness.unwatch(peerId)
     clearHelloTimer(peer)
     if (peer.channels === null) {
       this.notifyPending()
@@ -307,6 +341,7 @@ export class RoomHub implements RoomEventListener {
     // Trystero holds messages that arrive before the action exists and hands them over when we
     // create it: a HELLO from a peer that has left since must not bring it back as a ghost.
     if (!(peerId in this.room.getPeers())) return
+    this.liveness.heard(peerId)
     if (!this.peers.has(peerId)) {
       // A connected peer whose join we have not seen yet.
       this.addPeer(peerId, false)
@@ -332,6 +367,12 @@ export class RoomHub implements RoomEventListener {
           this.setChannels(peerId, peer, new Set())
           return
         }
+        peer.features = message.features
+        if ((message.features & features.heartbeat) !== 0) this.liveness.watch(peerId)
+        // A peer we knew that asks for our HELLO starts over with us (it took us for gone, or
+        // its first channel just opened): its channels close and open again, so that each side
+        // asks the other for what it missed.
+        if (message.replyRequested && peer.channels !== null) this.setChannels(peerId, peer, new Set())
         this.setChannels(peerId, peer, new Set(message.channels))
         if (message.replyRequested) this.sendHello(peerId, false)
         return
@@ -345,11 +386,34 @@ export class RoomHub implements RoomEventListener {
         this.setChannels(peerId, peer, channels)
         return
       }
+      case 'ping':
+        // Answered on receipt, never from a timer: a background tab's timers are throttled.
+        this.sendControl({ type: 'pong', seq: message.seq }, peerId)
+        return
       case 'challenge':
       case 'proof':
-      case 'ping':
       case 'pong':
     }
+  }
+
+  /** A watched peer fell silent: closed for every channel, until it is heard from again. */
+  private silenced (peerId: string, silentMs: number): void {
+    const peer = this.peers.get(peerId)
+    if (peer === undefined) return
+    this.reportAll('warning', new TrysteroYjsError(`peer silent for ${silentMs} ms: taken for gone until it is heard from again`, { peerId, messageType: 'ping' }))
+    clearHelloTimer(peer)
+    this.setChannels(peerId, peer, new Set())
+  }
+
+  /** A silent peer spoke again: start over with it as with a new peer (it may have missed anything). */
+  private revived (peerId: string): void {
+    const peer = this.peers.get(peerId)
+    if (peer === undefined || peer.incompatible) return
+    peer.channels = null
+    clearHelloTimer(peer)
+    peer.helloTimer = setTimeout(() => this.helloTimedOut(peerId, peer), this.options.peerHelloTimeout)
+    this.notifyPending()
+    this.sendHello(peerId, true)
   }
 
   private setChannels (peerId: string, peer: RemotePeer, channels: Set<string>): void {
@@ -362,7 +426,7 @@ export class RoomHub implements RoomEventListener {
   }
 
   private sendHello (peerId: string, replyRequested: boolean): void {
-    this.sendControl({ type: 'hello', version: protocolVersion, replyRequested, channels: [...this.members.keys()], features: 0 }, peerId)
+    this.sendControl({ type: 'hello', version: protocolVersion, replyRequested, channels: [...this.members.keys()], features: features.heartbeat }, peerId)
   }
 
   /** To every admitted peer: the others have not been told our channels yet. */

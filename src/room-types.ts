@@ -10,6 +10,8 @@ export type PeerTarget = string | string[] | null
 export interface TrysteroAction {
   send: (data: Uint8Array, options?: { target?: PeerTarget }) => Promise<unknown>
   onMessage: ((data: Uint8Array, context: { peerId: string }) => void | Promise<void>) | null
+  /** Called for every chunk received of a message (Trystero chunks at 16 KiB). */
+  onReceiveProgress?: ((progress: number, context: { peerId: string }) => void) | null
 }
 
 export interface TrysteroRoom {

@@ -110,6 +110,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
       awarenessSync: this.awarenessSync,
       traffic: this.trafficLedger,
       maxMessageBytes: this.options.own.maxMessageBytes,
+      syncTimeout: this.options.own.syncTimeout,
       peersChanged: (added, removed) => this.emitPeers(added, removed),
       syncInputsChanged: () => this.updateSynced(),
       report: (kind, error) => kind === 'error' ? this.reportError(error) : this.reportWarning(error)
@@ -215,7 +216,8 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
         return
       }
       session = new DocSession(this.sessionHost, this)
-      const hub = RoomHub.for(room, { peerHelloTimeout: this.options.own.peerHelloTimeout, credentials })
+      const { peerHelloTimeout, heartbeatInterval, heartbeatTimeout } = this.options.own
+      const hub = RoomHub.for(room, { peerHelloTimeout, credentials, heartbeat: { intervalMs: heartbeatInterval, timeoutMs: heartbeatTimeout } })
       const member: ChannelMember = { ...session.member, roomLeft: () => this.onRoomLeft(session) }
       session.bind(hub.attach(this.channelKey, member))
       this.session = session

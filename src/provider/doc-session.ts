@@ -1,17 +1,18 @@
 /**
- * One document on one joined room (PROTOCOL.md §3): the peers that have it open, their sync
- * state, and the frames exchanged with them. A session lives from join to disconnect; the
- * provider around it keeps what outlives a connection (status, events, our awareness state).
+ * One document on one joined room (PROTOCOL.md §3): the peers that have it open, the frames
+ * exchanged with them, and who must answer before we are synced. A session lives from join to
+ * disconnect; the provider around it keeps what outlives a connection (status, events, our
+ * awareness state). A peer's update goes on to `UpdateIntake`, its step 1 to `Step2Answers`.
  */
 import * as Y from 'yjs'
 import { TrysteroYjsError } from '../errors.js'
 import { decodeFrame, encodeFrame, type DocMessage } from '../protocol/doc-messages.js'
-import type { RoomRole } from '../admission/room-keys.js'
 import type { ChannelHandle, ChannelMember } from '../room-hub.js'
 import type { TrafficLedger } from '../traffic.js'
 import type { AwarenessSync } from './awareness-sync.js'
-import { AuthorshipGuard, type HeldUpdate, type Suspect } from './authorship.js'
-import { applyReadUpdate, readUpdate } from './remote-update.js'
+import { PeerSyncTable } from './peer-sync.js'
+import { Step2Answers } from './step2-answers.js'
+import { UpdateIntake } from './update-intake.js'
 import { UpdateOutbox } from './update-outbox.js'
 
 /** What a session tells its provider. */
@@ -21,6 +22,8 @@ export interface SessionHost {
   readonly awarenessSync: AwarenessSync
   readonly traffic: TrafficLedger
   readonly maxMessageBytes: number
+  /** How long a peer may leave our step 1 unanswered (silent on this document) before it is not waited for. */
+  readonly syncTimeout: number
   /** Peers opened or closed the document. */
   peersChanged: (added: string[], removed: string[]) => void
   /** Something `synced` depends on changed. */
@@ -28,37 +31,46 @@ export interface SessionHost {
   report: (kind: 'error' | 'warning', error: TrysteroYjsError) => void
 }
 
-interface RemotePeer {
-  /** A viewer's updates are refused, so we neither ask it for them nor wait for it. */
-  role: RoomRole
-  /** A step 2 from this peer was applied since we sent it our step 1. */
-  answered: boolean
-}
-
 export class DocSession {
   private channel: ChannelHandle | null = null
-  private readonly peers = new Map<string, RemotePeer>()
+  private readonly peers: PeerSyncTable
   private readonly outbox: UpdateOutbox
-  private readonly authorship: AuthorshipGuard
+  private readonly intake: UpdateIntake
+  private readonly answers: Step2Answers
   private warnedReadOnly = false
 
   /** `origin` marks what the session applies (the provider), so that it is never sent back out. */
   constructor (private readonly host: SessionHost, private readonly origin: unknown) {
-    this.outbox = new UpdateOutbox(host.doc, origin, (update) => this.broadcast([{ type: 'sync-update', update }]))
-    this.authorship = new AuthorshipGuard({
-      doc: this.host.doc,
-      ownerOf: (client) => this.host.awarenessSync.ownerOf(client),
-      isPresent: (peerId) => this.peers.has(peerId),
-      release: (held) => this.applyChecked(held),
-      refuse: (held: HeldUpdate, suspect: Suspect) => {
-        this.host.report('error', new TrysteroYjsError(
-          `update refused: it carries edits of client ${suspect.client}, which belongs to ${suspect.owner === null ? 'us' : `peer ${suspect.owner}`}, beyond what that client showed${suspect.owner === null ? '' : ' (waited for it)'}`,
-          { peerId: held.peerId, messageType: held.messageType, byteLength: held.byteLength, docName: this.host.docName }))
-        // A refused step 2 leaves the peer unanswered: ask again, it may have been a race after all.
-        if (held.messageType === 'sync-step2' && this.peers.get(held.peerId)?.answered === false) {
-          this.send([{ type: 'sync-step1', stateVector: Y.encodeStateVector(this.host.doc) }], [held.peerId])
-        }
+    const { doc, docName } = host
+    this.outbox = new UpdateOutbox(doc, origin, (update) => { void this.send([{ type: 'sync-update', update }], this.peers.ids) })
+    this.peers = new PeerSyncTable(host.syncTimeout, {
+      overdue: (peerId, silentMs) => {
+        host.report('warning', new TrysteroYjsError(`peer left our step 1 unanswered for ${silentMs} ms: no longer waited for, asked again`, {
+          peerId, messageType: 'sync-step1', docName
+        }))
+        host.syncInputsChanged()
+        this.askForUpdates([peerId])
       }
+    })
+    this.intake = new UpdateIntake({
+      doc,
+      docName,
+      origin,
+      roleOf: (peerId) => this.channel?.roleOf(peerId) ?? null,
+      isPresent: (peerId) => this.peers.has(peerId),
+      ownerOf: (client) => host.awarenessSync.ownerOf(client),
+      applied: (peerId, messageType) => {
+        const peer = this.peers.get(peerId)
+        if (messageType !== 'sync-step2' || peer === undefined || peer.answered) return
+        peer.answered = true
+        host.syncInputsChanged()
+      },
+      // It may have raced the owner's own update after all: ask once more.
+      step2Refused: (peerId) => this.askForUpdates([peerId]),
+      report: host.report
+    })
+    this.answers = new Step2Answers({
+      answer: async (peerId, stateVector) => await this.send([{ type: 'sync-step2', update: Y.encodeStateAsUpdate(doc, stateVector) }], [peerId])
     })
   }
 
@@ -68,6 +80,7 @@ export class DocSession {
     peerClosed: (peerId) => this.peerClosed(peerId),
     pendingChanged: () => this.host.syncInputsChanged(),
     message: (data, peerId) => this.receiveFrame(data, peerId),
+    progress: (peerId) => this.peers.heardFrom(peerId),
     report: (kind, error) => this.host.report(kind, error)
   }
 
@@ -83,23 +96,21 @@ export class DocSession {
   }
 
   get peerIds (): string[] {
-    return [...this.peers.keys()]
+    return this.peers.ids
   }
 
   /** No room peer is pending and every writer with the document answered (PROTOCOL.md §3.4). */
   get synced (): boolean {
-    if (this.channel === null || this.channel.pendingPeerCount() > 0) return false
-    for (const peer of this.peers.values()) if (peer.role === 'writer' && !peer.answered) return false
-    return true
+    return this.channel !== null && this.channel.pendingPeerCount() === 0 && this.peers.allAnswered()
   }
 
   /** Sends step 1 to every writer with the document open; their step 2 fills any gap. */
   resync (): void {
-    this.send([{ type: 'sync-step1', stateVector: Y.encodeStateVector(this.host.doc) }], this.writers())
+    this.askForUpdates(this.peers.writers())
   }
 
   sendAwareness (update: Uint8Array): void {
-    this.broadcast([{ type: 'awareness', update }])
+    void this.send([{ type: 'awareness', update }], this.peers.ids)
   }
 
   /** Sends this tick's edits now rather than at the end of the tick. */
@@ -120,24 +131,25 @@ export class DocSession {
   abandon (): void {
     this.channel = null
     this.host.doc.off('update', this.onReadOnlyUpdate)
-    this.forgetAllPeers()
-  }
-
-  private writers (): string[] {
-    return [...this.peers].filter(([, peer]) => peer.role === 'writer').map(([peerId]) => peerId)
+    this.intake.clear()
+    const removed = this.peers.ids
+    this.peers.clear()
+    this.outbox.setListening(false)
+    this.host.awarenessSync.forgetAll()
+    if (removed.length > 0) this.host.peersChanged([], removed)
   }
 
   private peerOpened (peerId: string): void {
     const channel = this.channel
     if (channel === null || this.peers.has(peerId)) return
     const role = channel.roleOf(peerId) ?? 'writer'
-    this.peers.set(peerId, { role, answered: false })
+    this.peers.add(peerId, role)
     // A viewer's edits would be refused everywhere: it has nothing to send.
     this.outbox.setListening(channel.ownRole === 'writer')
-    const messages: DocMessage[] = role === 'writer' ? [{ type: 'sync-step1', stateVector: Y.encodeStateVector(this.host.doc) }] : []
+    const messages: DocMessage[] = role === 'writer' ? [this.step1()] : []
     const awareness = this.host.awarenessSync.localUpdate()
     if (awareness !== null) messages.push({ type: 'awareness', update: awareness })
-    if (messages.length > 0) this.send(messages, [peerId])
+    if (messages.length > 0) void this.send(messages, [peerId])
     this.host.peersChanged([peerId], [])
     this.host.syncInputsChanged()
   }
@@ -145,19 +157,20 @@ export class DocSession {
   private peerClosed (peerId: string): void {
     this.host.awarenessSync.forgetPeer(peerId)
     if (!this.peers.delete(peerId)) return
-    this.authorship.peerGone(peerId)
+    this.intake.peerGone(peerId)
+    this.answers.peerGone(peerId)
     if (this.peers.size === 0) this.outbox.setListening(false)
     this.host.peersChanged([], [peerId])
     this.host.syncInputsChanged()
   }
 
-  private forgetAllPeers (): void {
-    this.authorship.clear()
-    const removed = [...this.peers.keys()]
-    this.peers.clear()
-    this.outbox.setListening(false)
-    this.host.awarenessSync.forgetAll()
-    if (removed.length > 0) this.host.peersChanged([], removed)
+  private step1 (): DocMessage {
+    return { type: 'sync-step1', stateVector: Y.encodeStateVector(this.host.doc) }
+  }
+
+  private askForUpdates (peerIds: string[]): void {
+    for (const peerId of peerIds) this.peers.asked(peerId)
+    void this.send([this.step1()], peerIds)
   }
 
   // --- receiving ---
@@ -172,6 +185,7 @@ export class DocSession {
     }
     const byteLength = data.byteLength
     this.host.traffic.received(peerId, byteLength)
+    this.peers.heardFrom(peerId)
     if (byteLength > this.host.maxMessageBytes) {
       this.host.report('error', new TrysteroYjsError(`message over maxMessageBytes (${this.host.maxMessageBytes}) dropped`, {
         peerId, messageType: 'frame', byteLength, docName
@@ -195,41 +209,31 @@ export class DocSession {
   }
 
   private receiveMessage (channel: ChannelHandle, message: DocMessage, peerId: string, byteLength: number): void {
-    const { doc, docName } = this.host
     switch (message.type) {
       case 'sync-step1': {
         let stateVector: Map<number, number>
         try {
           stateVector = Y.decodeStateVector(message.stateVector)
         } catch (error) {
-          this.host.report('error', new TrysteroYjsError('malformed state vector', { peerId, messageType: message.type, byteLength, docName, cause: error }))
+          this.host.report('error', new TrysteroYjsError('malformed state vector', { peerId, messageType: message.type, byteLength, docName: this.host.docName, cause: error }))
           return
         }
-        if (this.peers.has(peerId)) for (const [client, clock] of stateVector) this.authorship.show(peerId, client, clock)
+        if (this.peers.has(peerId)) this.intake.shown(peerId, stateVector)
         // A viewer's answer would be refused; a step 1 Trystero held for us while we had no
         // handler may come from a peer gone since.
         if (channel.ownRole === 'viewer' || !channel.isAdmitted(peerId)) return
-        this.send([{ type: 'sync-step2', update: Y.encodeStateAsUpdate(doc, message.stateVector) }], [peerId])
+        this.answers.request(peerId, message.stateVector)
         return
       }
       case 'sync-step2':
       case 'sync-update':
-        if (this.mayWrite(channel, peerId, message.type, byteLength)) this.apply(message.update, peerId, message.type, byteLength)
+        this.intake.receive(message.update, peerId, message.type, byteLength)
         return
       case 'awareness':
         // Presence matters for peers that have the document open; a late message from one that
         // closed it must not bring its cursor back, with nobody left to remove it.
         this.host.awarenessSync.receive(message.update, peerId, byteLength, this.peers.has(peerId))
     }
-  }
-
-  /** Viewers are admitted to read: whatever document update one sends is refused, and reported. */
-  private mayWrite (channel: ChannelHandle, peerId: string, messageType: string, byteLength: number): boolean {
-    if (channel.roleOf(peerId) !== 'viewer') return true
-    this.host.report('error', new TrysteroYjsError('document update from a viewer refused: it holds the view key only', {
-      peerId, messageType, byteLength, docName: this.host.docName
-    }))
-    return false
   }
 
   /** Said once: a read-only provider's edits stay here, and a reader should know why. */
@@ -241,49 +245,14 @@ export class DocSession {
     }))
   }
 
-  /**
-   * A peer's update, whole or not at all: validated, then checked for edits under a client id
-   * the peer does not speak for (which may wait for that client's owner), then applied.
-   */
-  private apply (update: Uint8Array, peerId: string, messageType: string, byteLength: number): void {
-    const reading = readUpdate(update)
-    if (!reading.ok) {
-      this.host.report('error', new TrysteroYjsError('malformed update rejected', { peerId, messageType, byteLength, docName: this.host.docName, cause: reading.cause }))
-      return
-    }
-    const candidate = { update, ranges: reading.ranges, peerId, messageType, byteLength }
-    if (this.authorship.check(candidate) === 'apply') this.applyChecked(candidate)
-  }
-
-  private applyChecked ({ update, ranges, peerId, messageType, byteLength }: Omit<HeldUpdate, 'suspects'>): void {
-    const failure = applyReadUpdate(this.host.doc, update, this.origin)
-    if (failure !== null) {
-      this.host.report('error', new TrysteroYjsError(failure.summary, { peerId, messageType, byteLength, docName: this.host.docName, cause: failure.cause }))
-      if (!failure.applied) return
-    }
-    if (!this.peers.has(peerId)) return
-    for (const [client, { to }] of ranges) this.authorship.show(peerId, client, to)
-    const peer = this.peers.get(peerId)
-    if (messageType === 'sync-step2' && peer !== undefined && !peer.answered) {
-      peer.answered = true
-      this.host.syncInputsChanged()
-    }
-  }
-
-
-
   // --- sending ---
 
-  private broadcast (messages: DocMessage[]): void {
-    this.send(messages, [...this.peers.keys()])
-  }
-
-  private send (messages: DocMessage[], targets: string[]): void {
+  /** Resolves once the frame is handed to every target's data channel. */
+  private async send (messages: DocMessage[], targets: string[]): Promise<void> {
     const channel = this.channel
     if (channel === null || targets.length === 0) return
     const frame = encodeFrame(messages)
     for (const peerId of targets) this.host.traffic.sent(peerId, frame.byteLength)
-    channel.send(frame, targets)
+    await channel.send(frame, targets)
   }
 }
-

@@ -4,6 +4,7 @@
 import type { Awareness } from 'y-protocols/awareness'
 import type { RoomSecret } from '../admission/room-keys.js'
 import { TrysteroYjsError } from '../errors.js'
+import { defaultHeartbeat } from '../room/liveness.js'
 import type { JoinRoom, JoinRoomCallbacks, TrysteroConfig } from '../room-types.js'
 
 /** The provider's own options; every other option is passed to the strategy's `joinRoom`. */
@@ -31,6 +32,20 @@ export interface ProviderOwnOptions<Config extends { appId: string } = TrysteroC
   /** How long a new peer may take to say which documents it has open. Default 5,000 ms. */
   peerHelloTimeout?: number
   /**
+   * How long a peer with the document open may leave our step 1 unanswered, silent on this
+   * document, before it is reported, no longer waited for by `synced`, and asked again (the wait
+   * doubles each time, up to a minute). Default 5,000 ms; `0` waits forever.
+   */
+  syncTimeout?: number
+  /**
+   * Liveness (PROTOCOL.md §2.3): a peer we have not heard from for `heartbeatInterval` ms is
+   * sent a PING; one silent for `heartbeatTimeout` ms is taken for gone (removed from `peers`,
+   * its cursor too) until it is heard from again. Defaults 1,500 and 6,000 ms. Per room: the
+   * first provider's values.
+   */
+  heartbeatInterval?: number
+  heartbeatTimeout?: number
+  /**
    * A private room's password (PROTOCOL.md §5): every peer must prove it knows the room's keys
    * before it is sent anything or heard. Trystero gets a key derived from it to encrypt the
    * signaling. Gives the `writer` role. Use `writeKey` or `viewKey` instead to join from a link.
@@ -56,10 +71,11 @@ export const defaultAppId = 'trystero-yjs'
 
 export const defaultMaxMessageBytes = 128 * 1024 * 1024
 export const defaultPeerHelloTimeout = 5000
+export const defaultSyncTimeout = 5000
 
 /** The options split into the provider's own (with defaults) and the strategy's config. */
 export interface ResolvedOptions {
-  own: Required<Pick<ProviderOwnOptions, 'connect' | 'resyncInterval' | 'maxMessageBytes' | 'peerHelloTimeout'>> &
+  own: Required<Pick<ProviderOwnOptions, 'connect' | 'resyncInterval' | 'maxMessageBytes' | 'peerHelloTimeout' | 'syncTimeout' | 'heartbeatInterval' | 'heartbeatTimeout'>> &
   Pick<ProviderOwnOptions<any>, 'joinRoom' | 'joinCallbacks' | 'docName' | 'awareness' | 'roomId'>
   /** The private room's secret, if any: the password never reaches Trystero as such. */
   secret: RoomSecret | null
@@ -69,7 +85,8 @@ export interface ResolvedOptions {
 export const resolveOptions = (options: TrysteroProviderOptions<any>): ResolvedOptions => {
   const {
     joinRoom, joinCallbacks, docName, awareness, connect = true, resyncInterval = 0,
-    maxMessageBytes = defaultMaxMessageBytes, peerHelloTimeout = defaultPeerHelloTimeout,
+    maxMessageBytes = defaultMaxMessageBytes, peerHelloTimeout = defaultPeerHelloTimeout, syncTimeout = defaultSyncTimeout,
+    heartbeatInterval = defaultHeartbeat.intervalMs, heartbeatTimeout = defaultHeartbeat.timeoutMs,
     password, writeKey, viewKey, roomId, ...strategyConfig
   } = options
   const secrets = [password === undefined ? null : { password }, writeKey === undefined ? null : { writeKey }, viewKey === undefined ? null : { viewKey }]
@@ -77,7 +94,7 @@ export const resolveOptions = (options: TrysteroProviderOptions<any>): ResolvedO
   if (secrets.length > 1) throw new TrysteroYjsError('give one of password, writeKey and viewKey, not several')
   if (password === '') throw new TrysteroYjsError('options.password is empty: leave it out for an open room')
   return {
-    own: { joinRoom, joinCallbacks, docName, awareness, connect, resyncInterval, maxMessageBytes, peerHelloTimeout, roomId },
+    own: { joinRoom, joinCallbacks, docName, awareness, connect, resyncInterval, maxMessageBytes, peerHelloTimeout, syncTimeout, heartbeatInterval, heartbeatTimeout, roomId },
     secret: secrets[0] ?? null,
     strategyConfig: { appId: defaultAppId, ...strategyConfig } as TrysteroConfig
   }

@@ -99,6 +99,9 @@ export class MemoryNetwork {
   private readonly cutLinks = new Set<string>()
   /** Last scheduled delivery per directed link, to keep links FIFO. */
   private readonly linkClock = new Map<string, number>()
+  /** Paused peers, with the deliveries held for them and from them. */
+  private readonly paused = new Map<string, Array<() => void>>()
+  private readonly crashed = new Set<string>()
 
   readonly stats: MemoryNetworkStats = { messages: 0, bytes: 0, dropped: 0, duplicated: 0, byAction: {} }
   /** Exceptions thrown by `onMessage` handlers (Trystero logs and swallows them). */
@@ -162,6 +165,28 @@ export class MemoryNetwork {
     return () => this.deliveryListeners.delete(listener)
   }
 
+  /**
+   * Pauses a peer, like SIGSTOP or a suspended tab: its connections stay up, nothing reaches it
+   * and nothing leaves it until `resume(peerId)`, and then everything held is delivered in order.
+   */
+  pause (peerId: string): void {
+    this.paused.set(peerId, this.paused.get(peerId) ?? [])
+  }
+
+  resume (peerId: string): void {
+    const held = this.paused.get(peerId)
+    this.paused.delete(peerId)
+    for (const deliver of held ?? []) this.schedule(0, deliver)
+  }
+
+  /**
+   * Kills a peer without a word, like a crashed tab or SIGKILL: its connections stay up for the
+   * others (nobody is told it left) and nothing it would send or receive arrives, ever.
+   */
+  crash (peerId: string): void {
+    this.crashed.add(peerId)
+  }
+
   /** Cuts the link between two peers only (a partition cuts whole groups). */
   cutLink (a: string, b: string): void {
     this.cutLinks.add(pairKey(a, b))
@@ -202,7 +227,7 @@ export class MemoryNetwork {
   }
 
   /** @internal */
-  transmit (from: MemoryRoom, to: MemoryRoom, action: string, payload: unknown, byteLength: number): void {
+  transmit (from: MemoryRoom, to: MemoryRoom, action: string, payload: unknown, byteLength: number): Promise<void> {
     this.stats.messages++
     this.stats.bytes += byteLength
     const counts = this.stats.byAction[action] ??= { messages: 0, bytes: 0 }
@@ -210,8 +235,10 @@ export class MemoryNetwork {
     counts.bytes += byteLength
     if (this.faults.loss > 0 && prng.real53(this.random) < this.faults.loss) {
       this.stats.dropped++
-      return
+      return Promise.resolve()
     }
+    let delivered!: () => void
+    const done = new Promise<void>((resolve) => { delivered = resolve })
     const copies = this.faults.duplicate > 0 && prng.real53(this.random) < this.faults.duplicate ? 2 : 1
     if (copies === 2) this.stats.duplicated++
     for (let i = 0; i < copies; i++) {
@@ -219,13 +246,24 @@ export class MemoryNetwork {
       let time = this.virtualNow + this.sampleLatency(from.selfId, to.selfId)
       if (!this.faults.reorder) time = Math.max(time, this.linkClock.get(link) ?? 0)
       this.linkClock.set(link, time)
-      this.schedule(time - this.virtualNow, () => {
-        if (!from.isConnectedTo(to.selfId) || !to.isConnectedTo(from.selfId)) return
+      const deliver = (): void => {
+        if (!from.isConnectedTo(to.selfId) || !to.isConnectedTo(from.selfId) || this.crashed.has(from.selfId) || this.crashed.has(to.selfId)) {
+          delivered()
+          return
+        }
+        const held = this.paused.get(to.selfId) ?? this.paused.get(from.selfId)
+        if (held !== undefined) {
+          held.push(deliver)
+          return
+        }
         const copy = clonePayload(payload)
         for (const listener of this.deliveryListeners) listener({ from: from.selfId, to: to.selfId, action, payload: copy, time: this.virtualNow })
         to.deliver(from.selfId, action, copy)
-      })
+        delivered()
+      }
+      this.schedule(time - this.virtualNow, deliver)
     }
+    return done
   }
 
   /** @internal */
@@ -418,15 +456,17 @@ class MemoryRoom implements TrysteroRoom {
     ;(this.actions.get(name) ?? this.makeAction(name) as MemoryAction).receive(payload, from)
   }
 
-  send (name: string, data: unknown, target: PeerTarget | undefined): void {
+  async send (name: string, data: unknown, target: PeerTarget | undefined): Promise<void> {
     if (!this.joined) return
     const targets = target == null ? [...this.peers] : Array.isArray(target) ? target : [target]
     const byteLength = data instanceof Uint8Array ? data.byteLength : new TextEncoder().encode(JSON.stringify(data)).byteLength
+    const sent: Array<Promise<void>> = []
     for (const peerId of targets) {
       if (!this.peers.has(peerId)) continue
       const other = this.network.roomOf(this.key, peerId)
-      if (other) this.network.transmit(this, other, name, data, byteLength)
+      if (other) sent.push(this.network.transmit(this, other, name, data, byteLength))
     }
+    await Promise.all(sent)
   }
 
   reportHandlerError (error: unknown): void {
@@ -450,9 +490,13 @@ class MemoryAction implements TrysteroAction {
     if (handler) for (const { payload, peerId } of this.buffered.splice(0)) this.dispatch(payload, peerId)
   }
 
+  /**
+   * Resolves once the message is delivered (or lost): a stand-in for Trystero's send, which
+   * resolves once the data channel took every chunk — late on a congested channel.
+   */
   async send (data: Uint8Array, options?: { target?: PeerTarget }): Promise<void> {
     if (data === undefined) throw new TrysteroYjsError('action data cannot be undefined')
-    this.room.send(this.name, data, options?.target)
+    await this.room.send(this.name, data, options?.target)
   }
 
   receive (payload: unknown, peerId: string): void {
