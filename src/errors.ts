@@ -11,6 +11,12 @@ export interface TrysteroYjsErrorDetails {
   byteLength?: number
   /** Document name (see PROTOCOL.md §3.1) of the provider that reports it. */
   docName?: string
+  /** The limit a peer went over (a `ProviderLimits` name, e.g. `maxMessagesPerSecond`). */
+  limit?: string
+  /** That limit's value. */
+  limitValue?: number
+  /** What the peer reached. */
+  figure?: number
   /** The underlying exception. */
   cause?: unknown
 }
@@ -24,6 +30,9 @@ export class TrysteroYjsError extends Error {
   readonly messageType: string | undefined
   readonly byteLength: number | undefined
   readonly docName: string | undefined
+  readonly limit: string | undefined
+  readonly limitValue: number | undefined
+  readonly figure: number | undefined
 
   constructor (summary: string, details: TrysteroYjsErrorDetails = {}) {
     super(describe(summary, details), details.cause === undefined ? undefined : { cause: details.cause })
@@ -32,6 +41,9 @@ export class TrysteroYjsError extends Error {
     this.messageType = details.messageType
     this.byteLength = details.byteLength
     this.docName = details.docName
+    this.limit = details.limit
+    this.limitValue = details.limitValue
+    this.figure = details.figure
   }
 }
 
@@ -41,6 +53,8 @@ const describe = (summary: string, d: TrysteroYjsErrorDetails): string => {
   if (d.peerId !== undefined) facts.push(`peer ${d.peerId}`)
   if (d.messageType !== undefined) facts.push(`message ${d.messageType}`)
   if (d.byteLength !== undefined) facts.push(`${d.byteLength} bytes`)
+  if (d.limit !== undefined) facts.push(`limit ${d.limit} = ${String(d.limitValue)}`)
+  if (d.figure !== undefined) facts.push(`reached ${d.figure}`)
   if (d.cause !== undefined) facts.push(`cause: ${d.cause instanceof Error ? d.cause.message : String(d.cause)}`)
   return facts.length === 0 ? `trystero-yjs: ${summary}` : `trystero-yjs: ${summary} (${facts.join(', ')})`
 }

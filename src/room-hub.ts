@@ -21,7 +21,9 @@ import {
   roomMessageTypeName,
   type RoomMessage
 } from './protocol/room-messages.js'
-import { defaultHeartbeat, Liveness, type LivenessOptions } from './room/liveness.js'
+import { defaultLimits, type ProviderLimits } from './limits.js'
+import { Liveness } from './room/liveness.js'
+import { PeerRates } from './room/rate-limit.js'
 import type { TrysteroAction, TrysteroRoom } from './room-types.js'
 
 /** What a channel's owner (a provider) hears from the hub. */
@@ -56,6 +58,8 @@ export interface ChannelHandle {
   pendingPeerCount: () => number
   /** When we last heard anything from a peer (a message, a chunk of one, a PONG), or `null`. */
   lastHeard: (peerId: string) => number | null
+  /** Reports `error` to every member of the room, then closes the peer's connection. */
+  disconnect: (peerId: string, error: TrysteroYjsError) => void
   /**
    * Sends to the given admitted peers; errors are reported to the member. Resolves when the
    * message is handed to every data channel (after Trystero's backpressure), never rejects.
@@ -68,8 +72,8 @@ export interface ChannelHandle {
 export interface RoomHubOptions {
   /** How long a connected peer may stay silent before we assume it has no channel open. */
   peerHelloTimeout: number
-  /** The heartbeat (PROTOCOL.md §2.3). Default `defaultHeartbeat`. */
-  heartbeat?: LivenessOptions
+  /** Rates and heartbeat (PROTOCOL.md §2.3, §6). Default `defaultLimits`. */
+  limits?: Readonly<ProviderLimits>
   /**
    * The keys of a private room: peers must prove them before anything is sent to them or taken
    * from them. `undefined`: whatever the room's hub already has (an open room if it has none).
@@ -87,6 +91,8 @@ interface RemotePeer {
   replyRequested: boolean
   /** Its HELLO's `features`. */
   features: number
+  /** We closed its connection: nothing more from it counts. */
+  disconnected: boolean
 }
 
 const hubs = new WeakMap<TrysteroRoom, RoomHub>()
@@ -116,6 +122,8 @@ export class RoomHub implements RoomEventListener {
   private readonly tap: PeerEventTap
   private readonly gate: AdmissionGate
   private readonly liveness: Liveness
+  private readonly rates: PeerRates
+  private readonly limits: Readonly<ProviderLimits>
   private pingSeq = 0
   private started = false
 
@@ -131,7 +139,9 @@ export class RoomHub implements RoomEventListener {
       },
       refused: (peerId, error) => this.refuse(peerId, error)
     })
-    this.liveness = new Liveness(options.heartbeat ?? defaultHeartbeat, {
+    const limits = this.limits = options.limits ?? defaultLimits
+    this.rates = new PeerRates({ maxMessagesPerSecond: limits.maxMessagesPerSecond, maxBytesPerSecond: limits.maxBytesPerSecond, burstBytes: limits.maxMessageBytes })
+    this.liveness = new Liveness({ intervalMs: limits.heartbeatInterval, timeoutMs: limits.heartbeatTimeout }, {
       ping: (peerId) => this.sendControl({ type: 'ping', seq: this.pingSeq++ }, peerId),
       silent: (peerId, silentMs) => this.silenced(peerId, silentMs),
       revived: (peerId) => this.revived(peerId)
@@ -149,7 +159,9 @@ export class RoomHub implements RoomEventListener {
     const action = this.room.makeAction(key)
     action.onMessage = (data, { peerId }) => {
       this.liveness.heard(peerId)
-      this.gate.hold(peerId, byteLengthOf(data), key, () => member.message(data, peerId))
+      const byteLength = byteLengthOf(data)
+      if (!this.withinRate(peerId, byteLength, key)) return
+      this.gate.hold(peerId, byteLength, key, () => member.message(data, peerId))
     }
     // Every chunk of a long message is a sign of life.
     action.onReceiveProgress = (_progress, { peerId }) => {
@@ -170,6 +182,7 @@ export class RoomHub implements RoomEventListener {
       roleOf: (peerId) => this.gate.roleOf(peerId),
       pendingPeerCount: () => this.pendingPeerCount(),
       lastHeard: (peerId) => this.liveness.lastHeard(peerId),
+      disconnect: (peerId, error) => this.disconnectPeer(peerId, error),
       send: async (data, requested) => {
         // Nothing of a document goes to a peer that has not proved the room's keys.
         const targets = requested.filter((peerId) => this.gate.state(peerId) === 'admitted')
@@ -240,7 +253,7 @@ export class RoomHub implements RoomEventListener {
   // --- peers ---
 
   private addPeer (peerId: string, replyRequested: boolean): void {
-    const peer: RemotePeer = { channels: null, helloTimer: null, incompatible: false, replyRequested, features: 0 }
+    const peer: RemotePeer = { channels: null, helloTimer: null, incompatible: false, replyRequested, features: 0, disconnected: false }
     peer.helloTimer = setTimeout(() => this.helloTimedOut(peerId, peer), this.options.peerHelloTimeout)
     this.peers.set(peerId, peer)
     // Sends our HELLO at once in an open room, after the peer's proof in a private one.
@@ -254,6 +267,7 @@ export class RoomHub implements RoomEventListener {
     this.peers.delete(peerId)
     this.gate.peerRemoved(peerId)
     this.liveness.unwatch(peerId)
+    this.rates.forget(peerId)
     clearHelloTimer(peer)
     if (peer.channels === null) {
       this.notifyPending()
@@ -274,19 +288,42 @@ export class RoomHub implements RoomEventListener {
     this.notifyPending()
   }
 
-  /**
-   * A peer failed admission: reported, and disconnected (its connection closes, in every room of
-   * this app, since Trystero shares one connection between them). Until Trystero reports it gone
-   * it stays listed, refused, so that its messages are dropped rather than starting over.
-   */
+  /** Checks a message against the peer's size and rate limits; a peer over one is disconnected. */
+  private withinRate (peerId: string, byteLength: number, messageType: string): boolean {
+    const { maxMessageBytes } = this.limits
+    if (byteLength > maxMessageBytes) {
+      this.disconnectPeer(peerId, new TrysteroYjsError('message over the size limit dropped; peer disconnected', {
+        peerId, messageType, byteLength, limit: 'maxMessageBytes', limitValue: maxMessageBytes, figure: byteLength
+      }))
+      return false
+    }
+    const excess = this.rates.count(peerId, byteLength)
+    if (excess === null) return true
+    this.disconnectPeer(peerId, new TrysteroYjsError('peer over its rate limit; disconnected', {
+      peerId, messageType, byteLength, limit: excess.limit, limitValue: excess.value, figure: excess.figure
+    }))
+    return false
+  }
+
+  /** A peer failed admission: reported, and disconnected. */
   private refuse (peerId: string, error: TrysteroYjsError): void {
+    this.disconnectPeer(peerId, error)
+  }
+
+  /**
+   * Reports `error` and closes the peer's connection (in every room of this app: Trystero shares
+   * one connection between them). Until Trystero reports it gone it stays listed, closed for
+   * every channel and refused, so that its messages are dropped rather than starting over.
+   */
+  private disconnectPeer (peerId: string, error: TrysteroYjsError): void {
     const peer = this.peers.get(peerId)
-    if (peer === undefined) return
+    if (peer === undefined || peer.disconnected) return
+    peer.disconnected = true
     this.reportAll('error', error)
     clearHelloTimer(peer)
-    const wasPending = peer.channels === null
-    peer.channels = new Set()
-    if (wasPending) this.notifyPending()
+    this.gate.shut(peerId)
+    this.liveness.unwatch(peerId)
+    this.setChannels(peerId, peer, new Set())
     const connection = this.room.getPeers()[peerId] as { close?: () => void } | undefined
     try {
       connection?.close?.()
@@ -346,6 +383,7 @@ export class RoomHub implements RoomEventListener {
       // A connected peer whose join we have not seen yet.
       this.addPeer(peerId, false)
     }
+    if (!this.withinRate(peerId, data.byteLength, message.type)) return
     if (message.type === 'challenge' || message.type === 'proof') {
       this.gate.receive(peerId, message, data.byteLength)
       return

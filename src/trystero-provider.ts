@@ -8,6 +8,7 @@ import type * as Y from 'yjs'
 import { Awareness } from 'y-protocols/awareness'
 import { roomCredentials, type RoomCredentials, type RoomRole } from './admission/room-keys.js'
 import { docChannelKey } from './channel-key.js'
+import type { ProviderLimits } from './limits.js'
 import { TrysteroYjsError } from './errors.js'
 import { AwarenessSync } from './provider/awareness-sync.js'
 import { DocSession, type SessionHost } from './provider/doc-session.js'
@@ -109,8 +110,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
       docName: this.docName,
       awarenessSync: this.awarenessSync,
       traffic: this.trafficLedger,
-      maxMessageBytes: this.options.own.maxMessageBytes,
-      syncTimeout: this.options.own.syncTimeout,
+      limits: this.options.limits,
       peersChanged: (added, removed) => this.emitPeers(added, removed),
       syncInputsChanged: () => this.updateSynced(),
       report: (kind, error) => kind === 'error' ? this.reportError(error) : this.reportWarning(error)
@@ -144,6 +144,11 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   /** `viewer` with a `viewKey` (read-only: its edits stay local, peers refuse them), else `writer`. */
   get role (): RoomRole {
     return this.options.secret !== null && 'viewKey' in this.options.secret ? 'viewer' : 'writer'
+  }
+
+  /** What one peer may cost us, with the defaults filled in (per room, the first provider's apply to the room channel). */
+  get limits (): Readonly<ProviderLimits> {
+    return this.options.limits
   }
 
   /** Trystero peer ids of the peers that have this document open. */
@@ -216,8 +221,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
         return
       }
       session = new DocSession(this.sessionHost, this)
-      const { peerHelloTimeout, heartbeatInterval, heartbeatTimeout } = this.options.own
-      const hub = RoomHub.for(room, { peerHelloTimeout, credentials, heartbeat: { intervalMs: heartbeatInterval, timeoutMs: heartbeatTimeout } })
+      const hub = RoomHub.for(room, { peerHelloTimeout: this.options.own.peerHelloTimeout, credentials, limits: this.options.limits })
       const member: ChannelMember = { ...session.member, roomLeft: () => this.onRoomLeft(session) }
       session.bind(hub.attach(this.channelKey, member))
       this.session = session

@@ -62,6 +62,15 @@ export class AdmissionGate {
     this.peers.delete(peerId)
   }
 
+  /** We disconnected the peer: whatever it sends from now on is dropped. */
+  shut (peerId: string): void {
+    const peer = this.peers.get(peerId)
+    if (peer === undefined) return
+    peer.state = 'refused'
+    peer.held = []
+    peer.heldBytes = 0
+  }
+
   state (peerId: string): AdmissionState | null {
     return this.peers.get(peerId)?.state ?? null
   }

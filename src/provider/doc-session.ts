@@ -6,6 +6,7 @@
  */
 import * as Y from 'yjs'
 import { TrysteroYjsError } from '../errors.js'
+import type { ProviderLimits } from '../limits.js'
 import { decodeFrame, encodeFrame, type DocMessage } from '../protocol/doc-messages.js'
 import type { ChannelHandle, ChannelMember } from '../room-hub.js'
 import type { TrafficLedger } from '../traffic.js'
@@ -21,9 +22,7 @@ export interface SessionHost {
   readonly docName: string
   readonly awarenessSync: AwarenessSync
   readonly traffic: TrafficLedger
-  readonly maxMessageBytes: number
-  /** How long a peer may leave our step 1 unanswered (silent on this document) before it is not waited for. */
-  readonly syncTimeout: number
+  readonly limits: Readonly<ProviderLimits>
   /** Peers opened or closed the document. */
   peersChanged: (added: string[], removed: string[]) => void
   /** Something `synced` depends on changed. */
@@ -43,7 +42,7 @@ export class DocSession {
   constructor (private readonly host: SessionHost, private readonly origin: unknown) {
     const { doc, docName } = host
     this.outbox = new UpdateOutbox(doc, origin, (update) => { void this.send([{ type: 'sync-update', update }], this.peers.ids) })
-    this.peers = new PeerSyncTable(host.syncTimeout, {
+    this.peers = new PeerSyncTable(host.limits.syncTimeout, {
       overdue: (peerId, silentMs) => {
         host.report('warning', new TrysteroYjsError(`peer left our step 1 unanswered for ${silentMs} ms: no longer waited for, asked again`, {
           peerId, messageType: 'sync-step1', docName
@@ -186,12 +185,6 @@ export class DocSession {
     const byteLength = data.byteLength
     this.host.traffic.received(peerId, byteLength)
     this.peers.heardFrom(peerId)
-    if (byteLength > this.host.maxMessageBytes) {
-      this.host.report('error', new TrysteroYjsError(`message over maxMessageBytes (${this.host.maxMessageBytes}) dropped`, {
-        peerId, messageType: 'frame', byteLength, docName
-      }))
-      return
-    }
     const { messages, failure } = decodeFrame(data)
     for (const message of messages) {
       try {

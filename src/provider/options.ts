@@ -4,7 +4,7 @@
 import type { Awareness } from 'y-protocols/awareness'
 import type { RoomSecret } from '../admission/room-keys.js'
 import { TrysteroYjsError } from '../errors.js'
-import { defaultHeartbeat } from '../room/liveness.js'
+import { resolveLimits, type ProviderLimits } from '../limits.js'
 import type { JoinRoom, JoinRoomCallbacks, TrysteroConfig } from '../room-types.js'
 
 /** The provider's own options; every other option is passed to the strategy's `joinRoom`. */
@@ -27,24 +27,12 @@ export interface ProviderOwnOptions<Config extends { appId: string } = TrysteroC
   connect?: boolean
   /** Every this many ms, send step 1 to every peer to heal anything lost. Default `0` (off). */
   resyncInterval?: number
-  /** Frames larger than this are dropped and reported. Default 128 MiB. */
+  /** Same as `limits.maxMessageBytes` (kept from version 0.1). */
   maxMessageBytes?: number
   /** How long a new peer may take to say which documents it has open. Default 5,000 ms. */
   peerHelloTimeout?: number
-  /**
-   * How long a peer with the document open may leave our step 1 unanswered, silent on this
-   * document, before it is reported, no longer waited for by `synced`, and asked again (the wait
-   * doubles each time, up to a minute). Default 5,000 ms; `0` waits forever.
-   */
-  syncTimeout?: number
-  /**
-   * Liveness (PROTOCOL.md §2.3): a peer we have not heard from for `heartbeatInterval` ms is
-   * sent a PING; one silent for `heartbeatTimeout` ms is taken for gone (removed from `peers`,
-   * its cursor too) until it is heard from again. Defaults 1,500 and 6,000 ms. Per room: the
-   * first provider's values.
-   */
-  heartbeatInterval?: number
-  heartbeatTimeout?: number
+  /** What one peer may cost us; see `ProviderLimits` for each and its default. */
+  limits?: Partial<ProviderLimits>
   /**
    * A private room's password (PROTOCOL.md §5): every peer must prove it knows the room's keys
    * before it is sent anything or heard. Trystero gets a key derived from it to encrypt the
@@ -69,14 +57,13 @@ export type TrysteroProviderOptions<Config extends { appId: string } = TrysteroC
 /** Used when the app gives no `appId`. Rooms are namespaced by app id: set your own. */
 export const defaultAppId = 'trystero-yjs'
 
-export const defaultMaxMessageBytes = 128 * 1024 * 1024
 export const defaultPeerHelloTimeout = 5000
-export const defaultSyncTimeout = 5000
 
 /** The options split into the provider's own (with defaults) and the strategy's config. */
 export interface ResolvedOptions {
-  own: Required<Pick<ProviderOwnOptions, 'connect' | 'resyncInterval' | 'maxMessageBytes' | 'peerHelloTimeout' | 'syncTimeout' | 'heartbeatInterval' | 'heartbeatTimeout'>> &
+  own: Required<Pick<ProviderOwnOptions, 'connect' | 'resyncInterval' | 'peerHelloTimeout'>> &
   Pick<ProviderOwnOptions<any>, 'joinRoom' | 'joinCallbacks' | 'docName' | 'awareness' | 'roomId'>
+  limits: Readonly<ProviderLimits>
   /** The private room's secret, if any: the password never reaches Trystero as such. */
   secret: RoomSecret | null
   strategyConfig: TrysteroConfig
@@ -85,16 +72,22 @@ export interface ResolvedOptions {
 export const resolveOptions = (options: TrysteroProviderOptions<any>): ResolvedOptions => {
   const {
     joinRoom, joinCallbacks, docName, awareness, connect = true, resyncInterval = 0,
-    maxMessageBytes = defaultMaxMessageBytes, peerHelloTimeout = defaultPeerHelloTimeout, syncTimeout = defaultSyncTimeout,
-    heartbeatInterval = defaultHeartbeat.intervalMs, heartbeatTimeout = defaultHeartbeat.timeoutMs,
+    maxMessageBytes, peerHelloTimeout = defaultPeerHelloTimeout, limits,
     password, writeKey, viewKey, roomId, ...strategyConfig
   } = options
   const secrets = [password === undefined ? null : { password }, writeKey === undefined ? null : { writeKey }, viewKey === undefined ? null : { viewKey }]
     .filter((secret) => secret !== null)
   if (secrets.length > 1) throw new TrysteroYjsError('give one of password, writeKey and viewKey, not several')
   if (password === '') throw new TrysteroYjsError('options.password is empty: leave it out for an open room')
+  let resolvedLimits: Readonly<ProviderLimits>
+  try {
+    resolvedLimits = resolveLimits({ ...limits, ...(maxMessageBytes === undefined ? {} : { maxMessageBytes }) })
+  } catch (error) {
+    throw new TrysteroYjsError(`options.limits: ${(error as Error).message}`)
+  }
   return {
-    own: { joinRoom, joinCallbacks, docName, awareness, connect, resyncInterval, maxMessageBytes, peerHelloTimeout, syncTimeout, heartbeatInterval, heartbeatTimeout, roomId },
+    own: { joinRoom, joinCallbacks, docName, awareness, connect, resyncInterval, peerHelloTimeout, roomId },
+    limits: resolvedLimits,
     secret: secrets[0] ?? null,
     strategyConfig: { appId: defaultAppId, ...strategyConfig } as TrysteroConfig
   }

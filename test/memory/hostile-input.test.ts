@@ -93,7 +93,7 @@ describe('hostile input over the memory network', () => {
     expect(error.message).toContain(`${frame.byteLength} bytes`)
   })
 
-  it('drops frames over maxMessageBytes whole', async () => {
+  it('drops frames over maxMessageBytes whole, and disconnects their sender', async () => {
     const a = mesh.add('room', { maxMessageBytes: 64 })
     await a.provider.whenSynced()
     const hostile = joinHostile(mesh)
@@ -102,9 +102,30 @@ describe('hostile input over the memory network', () => {
     big.getText('t').insert(0, 'x'.repeat(200))
     void hostile.docAction.send(encodeFrame([{ type: 'sync-update', update: Y.encodeStateAsUpdate(big) }]), { target: victimId })
     const [error] = await nextEvent<[TrysteroYjsError]>(a.provider, 'error')
-    expect(error.messageType).toBe('frame')
+    expect(error).toMatchObject({ peerId: hostile.peer.selfId, messageType: docChannelKey(''), limit: 'maxMessageBytes', limitValue: 64 })
+    expect(error.figure).toBe(error.byteLength)
     expect(error.byteLength).toBeGreaterThan(200)
     expect(a.doc.getText('t').toString()).toBe('')
+    await mesh.network.settle()
+    expect(Object.keys(a.provider.room!.getPeers())).toEqual([])
+  })
+
+  it('disconnects a peer over its message rate; the others keep syncing', async () => {
+    const a = mesh.add('room', { limits: { maxMessagesPerSecond: 100 } })
+    const b = mesh.add()
+    await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+    const hostile = joinHostile(mesh)
+    const victimId = await hostile.joined
+    const awareness = encodeFrame([{ type: 'awareness', update: Uint8Array.of(0) }])
+    const refused = nextEvent<[TrysteroYjsError]>(a.provider, 'error', (e) => e.limit !== undefined)
+    for (let i = 0; i < 1000; i++) void hostile.docAction.send(awareness, { target: victimId })
+    const [error] = await refused
+    expect(error).toMatchObject({ peerId: hostile.peer.selfId, limit: 'maxMessagesPerSecond', limitValue: 100 })
+    expect(error.figure).toBeGreaterThan(100)
+    expect(error.message).toMatch(/limit maxMessagesPerSecond = 100, reached \d+/)
+    b.doc.getText('t').insert(0, 'still syncing')
+    await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+    expect(Object.keys(a.provider.room!.getPeers())).toEqual([b.peer.selfId])
   })
 
   it('is never synced with a peer whose step 2 failed', async () => {

@@ -12,7 +12,7 @@ import type { TrysteroRoom } from '../../src/room-types.js'
 import { appId, createMemoryMesh, fullMesh } from '../support/memory-peers.js'
 import { converged, nextEvent, on, until } from '../support/wait.js'
 
-const quick: TrysteroProviderOptions = { heartbeatInterval: 50, heartbeatTimeout: 250, syncTimeout: 250 }
+const quick: TrysteroProviderOptions = { limits: { heartbeatInterval: 50, heartbeatTimeout: 250, syncTimeout: 250 } }
 
 describe('liveness and answers over the memory network', () => {
   const mesh = createMemoryMesh()
