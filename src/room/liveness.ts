@@ -8,9 +8,10 @@
  * heard from for `intervalMs`, and a peer answers PING when it receives it — never from a timer
  * of its own, so that a background tab (whose timers a browser throttles to once a minute, while
  * it still delivers data channel messages) stays alive. A peer we are still sending to (a big
- * step 2 queued ahead of our PING) is not judged. When our own timer fires late (we were
- * suspended: a stopped process, a throttled tab), nobody is judged on that turn: what the others
- * sent meanwhile is still waiting to be read.
+ * step 2 queued ahead of our PING) is not judged, for up to `5 × timeoutMs` from the oldest send
+ * not yet handed over (a send to a stopped peer stays stuck). When our own timer fires late (we
+ * were suspended: a stopped process, a throttled tab), nobody is judged on that turn: what the
+ * others sent meanwhile is still waiting to be read.
  */
 
 export interface LivenessOptions {
@@ -37,8 +38,8 @@ export interface LivenessHost {
 interface Watched {
   lastHeard: number
   lastPing: number
-  /** Sends to this peer not yet handed to its data channel. */
-  sending: number
+  /** Start times of the sends to this peer not yet handed to its data channel, oldest first. */
+  sending: number[]
   silent: boolean
 }
 
@@ -52,7 +53,7 @@ export class Liveness {
   /** Starts watching a peer (it answers PING). */
   watch (peerId: string): void {
     const now = this.now()
-    this.peers.set(peerId, { lastHeard: now, lastPing: now, sending: 0, silent: false })
+    this.peers.set(peerId, { lastHeard: now, lastPing: now, sending: [], silent: false })
     if (this.timer === null) {
       this.lastTick = now
       this.timer = setInterval(() => this.tick(), Math.max(50, Math.min(this.options.intervalMs, this.options.timeoutMs / 4)))
@@ -93,15 +94,19 @@ export class Liveness {
   /** A send to `peerId` started (`+1`) or was handed to the channel (`-1`). */
   sending (peerId: string, delta: 1 | -1): void {
     const peer = this.peers.get(peerId)
-    if (peer !== undefined) peer.sending = Math.max(0, peer.sending + delta)
+    if (peer === undefined) return
+    if (delta === 1) peer.sending.push(this.now())
+    else peer.sending.shift()
   }
 
   private tick (): void {
     const now = this.now()
     const late = now - this.lastTick > this.options.timeoutMs
     this.lastTick = now
+    const busyFor = 5 * this.options.timeoutMs
     for (const [peerId, peer] of [...this.peers]) {
-      if (late || peer.sending > 0) {
+      const oldestSend = peer.sending[0]
+      if (late || (oldestSend !== undefined && now - oldestSend < busyFor)) {
         // We could not have heard it, or it is busy reading what we send: judge it next turn.
         peer.lastHeard = Math.max(peer.lastHeard, now - this.options.intervalMs)
         continue

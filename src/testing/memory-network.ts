@@ -247,7 +247,8 @@ export class MemoryNetwork {
       if (!this.faults.reorder) time = Math.max(time, this.linkClock.get(link) ?? 0)
       this.linkClock.set(link, time)
       const deliver = (): void => {
-        if (!from.isConnectedTo(to.selfId) || !to.isConnectedTo(from.selfId) || this.crashed.has(from.selfId) || this.crashed.has(to.selfId)) {
+        // The link this message was sent on, not a newer one between the same peer ids.
+        if (!from.isConnectedTo(to) || !to.isConnectedTo(from) || this.crashed.has(from.selfId) || this.crashed.has(to.selfId)) {
           delivered()
           return
         }
@@ -277,7 +278,8 @@ export class MemoryNetwork {
     for (const peerId of room.connectedPeerIds()) {
       const other = this.roomOf(room.key, peerId)
       room.dropPeer(peerId, false)
-      if (other) this.schedule(this.sampleLatency(room.selfId, peerId), () => other.dropPeer(room.selfId, true))
+      // Only the link to this room: by then the peer may have joined again, on a new link.
+      if (other) this.schedule(this.sampleLatency(room.selfId, peerId), () => other.dropPeer(room.selfId, true, room))
     }
   }
 
@@ -285,7 +287,7 @@ export class MemoryNetwork {
   disconnect (room: MemoryRoom, peerId: string): void {
     const other = this.roomOf(room.key, peerId)
     room.dropPeer(peerId, true)
-    other?.dropPeer(room.selfId, true)
+    other?.dropPeer(room.selfId, true, room)
   }
 
   private enter (room: MemoryRoom): void {
@@ -299,8 +301,8 @@ export class MemoryNetwork {
     if (!this.reachable(a.selfId, b.selfId)) return
     this.schedule(this.sampleLatency(a.selfId, b.selfId), () => {
       if (!a.isJoined() || !b.isJoined() || !this.reachable(a.selfId, b.selfId) || a.isConnectedTo(b.selfId)) return
-      a.addPeer(b.selfId)
-      b.addPeer(a.selfId)
+      a.addPeer(b)
+      b.addPeer(a)
     })
   }
 
@@ -350,7 +352,11 @@ let certificates = 0
 class MemoryRoom implements TrysteroRoom {
   /** This room instance's "DTLS certificate" fingerprint, as hex pairs. */
   readonly certificate = (++certificates).toString(16).padStart(64, '0').match(/../g)!.join(':').toUpperCase()
-  private readonly peers = new Set<string>()
+  /** Connected peers, with the room instance at the far end of each link. */
+  private readonly links = new Map<string, MemoryRoom>()
+  private get peers (): Set<string> {
+    return new Set(this.links.keys())
+  }
   private readonly actions = new Map<string, MemoryAction>()
   private joined = true
   private joinHandler: ((peerId: string) => void) | null = null
@@ -419,7 +425,7 @@ class MemoryRoom implements TrysteroRoom {
    * `close()`, which drops the link at both ends like a closed data channel.
    */
   private connectionTo (peerId: string): object {
-    const other = this.network.roomOf(this.key, peerId)
+    const other = this.links.get(peerId)
     return {
       localDescription: { type: 'offer', sdp: `a=fingerprint:sha-256 ${this.certificate}\r\n` },
       remoteDescription: { type: 'answer', sdp: `a=fingerprint:sha-256 ${other?.certificate ?? '00'}\r\n` },
@@ -433,21 +439,26 @@ class MemoryRoom implements TrysteroRoom {
     return this.joined
   }
 
-  isConnectedTo (peerId: string): boolean {
-    return this.joined && this.peers.has(peerId)
+  /** Connected to that peer id, or to that very room instance. */
+  isConnectedTo (peer: string | MemoryRoom): boolean {
+    if (!this.joined) return false
+    return typeof peer === 'string' ? this.links.has(peer) : this.links.get(peer.selfId) === peer
   }
 
   connectedPeerIds (): string[] {
     return [...this.peers]
   }
 
-  addPeer (peerId: string): void {
-    this.peers.add(peerId)
+  addPeer (room: MemoryRoom): void {
+    const peerId = room.selfId
+    this.links.set(peerId, room)
     this.joinHandler?.(peerId)
   }
 
-  dropPeer (peerId: string, notify: boolean): void {
-    if (!this.peers.delete(peerId)) return
+  /** Drops the link to `peerId` (only if it leads to `only`, when given). */
+  dropPeer (peerId: string, notify: boolean, only?: MemoryRoom): void {
+    if (only !== undefined && this.links.get(peerId) !== only) return
+    if (!this.links.delete(peerId)) return
     if (notify && this.joined) this.leaveHandler?.(peerId)
   }
 
@@ -462,9 +473,8 @@ class MemoryRoom implements TrysteroRoom {
     const byteLength = data instanceof Uint8Array ? data.byteLength : new TextEncoder().encode(JSON.stringify(data)).byteLength
     const sent: Array<Promise<void>> = []
     for (const peerId of targets) {
-      if (!this.peers.has(peerId)) continue
-      const other = this.network.roomOf(this.key, peerId)
-      if (other) sent.push(this.network.transmit(this, other, name, data, byteLength))
+      const other = this.links.get(peerId)
+      if (other !== undefined) sent.push(this.network.transmit(this, other, name, data, byteLength))
     }
     await Promise.all(sent)
   }
