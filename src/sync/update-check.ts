@@ -37,6 +37,7 @@
  */
 import * as Y from 'yjs'
 import * as decoding from 'lib0/decoding'
+import * as string from 'lib0/string'
 
 /** Limits of {@link checkUpdate}. */
 export interface UpdateCheckOptions {
@@ -128,20 +129,48 @@ const enum ParentKind { None, Root, ParentId, Origin, RightOrigin }
 
 /**
  * Parents of every struct of the update, recorded by the second walk (only for updates that
- * create types): enough to resolve which type each new type is nested in.
+ * create types): enough to resolve which type each new type is nested in. Typed arrays, grown by
+ * doubling: one record per struct, no object.
  */
-interface ParentRecord {
-  clients: number[]
-  clocks: number[]
-  lengths: number[]
-  kinds: ParentKind[]
-  refClients: number[]
-  refClocks: number[]
-  isType: boolean[]
-  /** Byte offset of each struct, for the rejection. */
-  offsets: number[]
-  /** Index range of each client's structs in the arrays above, in clock order. */
-  byClient: Map<number, { start: number, end: number }>
+class ParentRecord {
+  size = 0
+  clients: Float64Array = new Float64Array(64)
+  clocks: Float64Array = new Float64Array(64)
+  lengths: Float64Array = new Float64Array(64)
+  refClients: Float64Array = new Float64Array(64)
+  refClocks: Float64Array = new Float64Array(64)
+  offsets: Float64Array = new Float64Array(64)
+  kinds: Uint8Array = new Uint8Array(64)
+  isType: Uint8Array = new Uint8Array(64)
+  /** Index range of each client's structs, in clock order. */
+  readonly byClient = new Map<number, { start: number, end: number }>()
+
+  add (client: number, clock: number, length: number, kind: ParentKind, refClient: number, refClock: number, isType: boolean, offset: number): void {
+    if (this.size === this.clocks.length) this.grow()
+    const i = this.size++
+    this.clients[i] = client
+    this.clocks[i] = clock
+    this.lengths[i] = length
+    this.kinds[i] = kind
+    this.refClients[i] = refClient
+    this.refClocks[i] = refClock
+    this.isType[i] = isType ? 1 : 0
+    this.offsets[i] = offset
+  }
+
+  private grow (): void {
+    const n = this.clocks.length * 2
+    const f = (a: Float64Array): Float64Array => { const b = new Float64Array(n); b.set(a); return b }
+    const u = (a: Uint8Array): Uint8Array => { const b = new Uint8Array(n); b.set(a); return b }
+    this.clients = f(this.clients)
+    this.clocks = f(this.clocks)
+    this.lengths = f(this.lengths)
+    this.refClients = f(this.refClients)
+    this.refClocks = f(this.refClocks)
+    this.offsets = f(this.offsets)
+    this.kinds = u(this.kinds)
+    this.isType = u(this.isType)
+  }
 }
 
 /** lib0's reads (same acceptance, same number arithmetic), bounds-checked, building nothing. */
@@ -215,7 +244,7 @@ class Reader {
   string (what: string): number {
     const n = this.varUint()
     if (n > this.buf.length - this.pos) this.fail(`${what}: ${n} bytes announced, ${this.buf.length - this.pos} left`)
-    const units = utf16Length(this.buf, this.pos, this.pos + n)
+    const units = n < nativeFrom ? utf16Length(this.buf, this.pos, this.pos + n) : nativeUtf16Length(this.buf, this.pos, this.pos + n)
     if (units < 0) this.fail(`${what} is not valid UTF-8`)
     this.pos += n
     return units
@@ -310,6 +339,22 @@ const utf16Length = (buf: Uint8Array, start: number, end: number): number => {
   return units
 }
 
+/**
+ * Long strings are checked by the fatal UTF-8 decoder lib0 itself reads them with (native, so
+ * faster per byte than the loop above, but a call and a string cost more than short texts do).
+ */
+const nativeFrom = 256
+
+const nativeUtf16Length = (buf: Uint8Array, start: number, end: number): number => {
+  const decoder = string.utf8TextDecoder
+  if (decoder === null) return utf16Length(buf, start, end)
+  try {
+    return decoder.decode(buf.subarray(start, end)).length
+  } catch {
+    return -1
+  }
+}
+
 /** Next clock of `client` in the document. */
 const stateOf = (store: Y.Doc['store'], client: number): number => {
   const structs = store.clients.get(client)
@@ -361,7 +406,7 @@ const walk = (update: Uint8Array, doc: Y.Doc, maxValueDepth: number, record: Par
     let runEnd = -1
     let from = -1
     let to = -1
-    const recordStart = record?.clocks.length ?? 0
+    const recordStart = record?.size ?? 0
     for (let s = 0; s < count; s++) {
       const offset = r.pos
       const info = r.u8()
@@ -463,16 +508,7 @@ const walk = (update: Uint8Array, doc: Y.Doc, maxValueDepth: number, record: Par
       if (length === 0) r.fail(`struct ${idText(client, clock)} has length 0`)
       if (length > maxSafe - clock) r.fail(`struct ${idText(client, clock)} of length ${length} ends past 2^53`)
       structCount++
-      if (record !== null) {
-        record.clients.push(client)
-        record.clocks.push(clock)
-        record.lengths.push(length)
-        record.kinds.push(parentKind)
-        record.refClients.push(refClient)
-        record.refClocks.push(refClock)
-        record.isType.push(isType)
-        record.offsets.push(offset)
-      }
+      if (record !== null) record.add(client, clock, length, parentKind, refClient, refClock, isType, offset)
       if (info !== 10) {
         const end = clock + length
         if (from === -1) from = clock
@@ -487,7 +523,7 @@ const walk = (update: Uint8Array, doc: Y.Doc, maxValueDepth: number, record: Par
       }
       clock += length
     }
-    if (record !== null) record.byClient.set(client, { start: recordStart, end: record.clocks.length })
+    if (record !== null) record.byClient.set(client, { start: recordStart, end: record.size })
     // References and deletions within the update's own structs wait, if at all, for their gaps.
     reach.set(client, Math.max(covered, to))
     if (from !== -1) {
@@ -616,7 +652,7 @@ const depthOfType = (type: Y.AbstractType<unknown>): number => {
  */
 const checkTypeDepth = (doc: Y.Doc, record: ParentRecord, maxTypeDepth: number): Rejection | null => {
   const store = doc.store
-  const n = record.clocks.length
+  const n = record.size
   // Depth of each struct's parent type (0: a root type), or noType if it has none (it would
   // become a GC, or waits for something absent).
   const parentDepth = new Int32Array(n).fill(unresolved)
@@ -646,7 +682,7 @@ const checkTypeDepth = (doc: Y.Doc, record: ParentRecord, maxTypeDepth: number):
   }
   const stack: number[] = []
   for (let i = 0; i < n; i++) {
-    if (!record.isType[i]) continue
+    if (record.isType[i] !== 1) continue
     stack.push(i)
     onStack[i] = 1
     while (stack.length > 0) {
@@ -656,7 +692,7 @@ const checkTypeDepth = (doc: Y.Doc, record: ParentRecord, maxTypeDepth: number):
         onStack[j] = 0
         continue
       }
-      const kind = record.kinds[j]!
+      const kind = record.kinds[j] as ParentKind
       let resolved: number = unresolved
       if (kind === ParentKind.None) resolved = noType
       else if (kind === ParentKind.Root) resolved = 0
@@ -669,7 +705,7 @@ const checkTypeDepth = (doc: Y.Doc, record: ParentRecord, maxTypeDepth: number):
           if (target === -1) resolved = noType
           else if (parentDepth[target] !== unresolved) {
             const d = parentDepth[target]!
-            resolved = kind === ParentKind.ParentId ? (record.isType[target] && d !== noType ? d + 1 : noType) : d
+            resolved = kind === ParentKind.ParentId ? (record.isType[target] === 1 && d !== noType ? d + 1 : noType) : d
           } else if (onStack[target] === 1) {
             resolved = noType // a cycle: Yjs keeps these waiting forever
           } else {
@@ -715,7 +751,7 @@ export const checkUpdate = (doc: Y.Doc, update: Uint8Array, options: UpdateCheck
   try {
     const facts = walk(update, doc, maxValueDepth, null)
     if (facts.types > 0) {
-      const record: ParentRecord = { clients: [], clocks: [], lengths: [], kinds: [], refClients: [], refClocks: [], isType: [], offsets: [], byClient: new Map() }
+      const record = new ParentRecord()
       walk(update, doc, maxValueDepth, record)
       const rejection = checkTypeDepth(doc, record, maxTypeDepth)
       if (rejection !== null) return { ok: false, cause: rejection.cause, offset: rejection.offset }

@@ -318,6 +318,44 @@ describe('checkUpdate: malformed updates', () => {
   })
 })
 
+describe('checkUpdate: text', () => {
+  it('accepts exactly the UTF-8 that lib0 decodes, and measures it in UTF-16 units as Yjs does', () => {
+    const random = seeded(5)
+    const pieces: number[][] = [
+      [0x61], [0x7f], [0xc3, 0xa9], [0xe2, 0x82, 0xac], [0xf0, 0x9f, 0x98, 0x80], [0xef, 0xbb, 0xbf], // valid, BOM kept
+      [0xed, 0xa0, 0x80], [0xc0, 0x80], [0xe0, 0x80, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xf5, 0x80, 0x80, 0x80], // surrogate, overlong, too big
+      [0x80], [0xc3], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xff] // stray continuation, truncated, never valid
+    ]
+    let valid = 0
+    for (let i = 0; i < 2000; i++) {
+      const bytes: number[] = []
+      // Short texts (checked in JavaScript) and long ones (checked by the native decoder).
+      const target = random(2) === 1 ? random(12) : 256 + random(64)
+      while (bytes.length < target) {
+        const invalid = random(20) === 0
+        bytes.push(...pieces[invalid ? 6 + random(10) : random(6)]!)
+      }
+      const update = craftUpdate({ clients: [run(2, 0, [{ parent: { root: 't' }, content: { stringBytes: Uint8Array.from(bytes) } }])] })
+      let expected: number | null
+      try {
+        expected = Y.decodeUpdate(update).structs[0]?.length ?? 0
+      } catch {
+        expected = null
+      }
+      const result = checkUpdate(new Y.Doc(), update)
+      if (expected === null) {
+        expect(result.ok).toBe(false)
+      } else if (expected === 0) {
+        expect(!result.ok && result.cause).toMatch(/length 0/)
+      } else {
+        valid++
+        expect(result.ok && result.ranges.get(2)).toEqual({ from: 0, to: expected })
+      }
+    }
+    expect(valid).toBeGreaterThan(500)
+  })
+})
+
 describe('checkUpdate: structurally random updates', () => {
   it('never accepts an update that makes Y.applyUpdate, a later encoding or deleting everything throw', () => {
     const random = seeded(3)
