@@ -19,19 +19,25 @@
  *   unknown part first (`Y.diffUpdate`), which is what Yjs does for honest ones;
  * - a struct of length zero: Yjs throws on it, or integrates it and every later
  *   `Y.encodeStateAsUpdate` of the document throws (a step 2 never answers again);
+ * - what Yjs cannot re-encode in format V2 when it keeps it pending (after integrating the rest):
+ *   an empty deletion range (throws), deletion ranges out of order or a client twice in the delete
+ *   set (kept as *other* ranges), an embed or format value nested thousands deep (lib0's
+ *   `writeAny` overflows the stack);
  * - shared types nested deeper than the stack allows: integration works, but deleting the outer
  *   type (remotely or locally, later) recurses once per level and throws half-way (measured: 3,000
- *   levels, 24 KB of update, in Node 20).
+ *   levels, 24 KB of update, in Node 20);
+ * - a subdocument whose options set `gcFilter`: it is not a function once decoded, so every later
+ *   transaction of the subdocument that deletes something throws.
  *
- * The check also rejects what Yjs would accept without throwing but that no Yjs peer writes and
- * that makes the report or later use of the document lie: a client id twice in one update (Yjs
- * silently drops the first run), clocks past 2^53, bytes after the delete set, and a subdocument
- * whose options carry `gcFilter` (every later transaction of that subdocument that deletes
- * throws) or `guid`.
+ * The check also rejects what Yjs accepts without throwing but no Yjs peer writes, and that would
+ * make this report or the document lie: a client id twice in one update (Yjs silently drops the
+ * first run), clocks past 2^53, bytes after the delete set, a subdocument options' `guid`.
+ * (A parent id naming an item that is not a type does not throw: Yjs turns the item into a GC.)
  *
- * Cost: one walk over the bytes with lib0-style reads, no object per struct (strings are checked
- * as UTF-8 and measured in UTF-16 units without being decoded). A second walk, recording
- * parents, runs only when the update creates shared types (to measure their nesting).
+ * Cost: one walk over the bytes with lib0-style reads, no object per struct (texts are checked as
+ * UTF-8 and measured in UTF-16 units without being decoded; long ones by lib0's own fatal
+ * decoder). A second walk, recording parents, runs only when the update creates shared types (to
+ * measure their nesting).
  * `bench/scenarios/update-check-cost.ts` measures it against `Y.decodeUpdate` and a cold
  * `Y.applyUpdate`.
  */
@@ -819,6 +825,8 @@ export type ApplyOutcome =
  * Yjs's, kept even when an observer's replaces it.
  *
  * Must not be called inside another transaction of `doc`: the observers would run later, outside.
+ * (When a `beforeTransaction` listener throws, Yjs leaves the document inside an unfinished
+ * transaction for good; that is reported as `not-started` and cannot be repaired here.)
  */
 export const applyUpdateReporting = (doc: Y.Doc, update: Uint8Array, origin: unknown): ApplyOutcome => {
   let started = false
