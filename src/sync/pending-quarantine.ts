@@ -119,7 +119,9 @@ const stateOf = (doc: Y.Doc, client: number): number => {
  * ```
  *
  * or, applying updates yourself, call {@link capture} right after each remote apply and
- * {@link retry} after it. Whatever is in the store's pending set when `capture` runs is
+ * {@link retry} after it (and after applying anything else, e.g. a persisted state). An update's
+ * `gains` are known when it is received (`report.prepared.facts`); a retried entry is a part of
+ * it and gains nothing more. Whatever is in the store's pending set when `capture` runs is
  * attributed to that peer: apply local updates that may leave something pending (an old
  * persisted state) before remote traffic starts, or capture them under an id of your own.
  */

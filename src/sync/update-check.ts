@@ -799,7 +799,11 @@ export type ApplyOutcome =
   | {
     /** Yjs integrated the whole update. */
     status: 'applied'
-    /** Thrown by app code after integration (an observer, an `update` listener), if any. */
+    /**
+     * Thrown after integration, if anything was: by app code (an observer, an `update` listener)
+     * or by the work Yjs itself runs among the observers (Y.Text's cleanup of formatting marks
+     * after a remote change). The update is in the document either way.
+     */
     observerError?: unknown
   }
   | {
