@@ -201,12 +201,19 @@ describe('encodeStateAsUpdateWithoutPending', () => {
   })
 })
 
+/** A permutation of 0..n-1, seeded (mulberry32: 32-bit integer arithmetic only). */
 function shuffled (n: number, seed: number): number[] {
-  let state = seed
+  let state = seed >>> 0
+  const random = (k: number): number => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return Math.floor(((t ^ (t >>> 14)) >>> 0) / 4294967296 * k)
+  }
   const out = Array.from({ length: n }, (_, i) => i)
   for (let i = n - 1; i > 0; i--) {
-    state = (state * 1103515245 + 12345) % 2147483648
-    const j = Math.floor(state / 65536) % (i + 1)
+    const j = random(i + 1)
     ;[out[i], out[j]] = [out[j]!, out[i]!]
   }
   return out

@@ -617,12 +617,15 @@ function nestedArray (depth: number): unknown {
   return value
 }
 
-/** A deterministic generator of integers in [0, n). */
+/** A deterministic generator of integers in [0, n) (mulberry32: 32-bit integer arithmetic only). */
 function seeded (seed: number): (n: number) => number {
-  let state = seed
+  let state = seed >>> 0
   return (n) => {
-    state = (state * 1103515245 + 12345) % 2147483648
-    return Math.floor(state / 65536) % n
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return Math.floor(((t ^ (t >>> 14)) >>> 0) / 4294967296 * n)
   }
 }
 
