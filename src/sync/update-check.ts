@@ -747,8 +747,8 @@ const checkTypeDepth = (doc: Y.Doc, record: ParentRecord, maxTypeDepth: number):
  * such a failure apart from an observer's); anything observers do; the CPU cost of integrating
  * (concurrent inserts at one position cost Yjs time quadratic in their number: 20,000
  * one-character updates, each under a new client id, took 72 s to apply; `gains` shows the new
- * client ids); that the update is *meant*:
- * a peer may write under any client id (see `gains`) and delete anything.
+ * client ids); that the update is *meant*: a peer may write under any client id (see `gains`) and
+ * delete anything.
  *
  * @returns `{ok: false, cause, offset}`, or `{ok: true, …}` with the update's clock ranges, what
  * it adds beyond the document's state vector, and what it waits for.
