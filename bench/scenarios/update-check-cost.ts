@@ -7,7 +7,7 @@
  *   npx tsx bench/scenarios/update-check-cost.ts [--runs=5]
  *
  * Cold: the first call in a fresh process (a peer joining: nothing compiled yet), median of runs.
- * Warm: median of 20 calls after 5, in one process.
+ * Warm: median of 20 calls after 10, in one process.
  */
 import { execFile } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -63,9 +63,9 @@ const cold = async (operation: Operation, file: string): Promise<number> => {
 
 const warm = (operation: Operation, update: Uint8Array, doc?: () => Y.Doc): number => {
   const times: number[] = []
-  for (let i = 0; i < 25; i++) {
+  for (let i = 0; i < 30; i++) {
     const ms = timed(operation, update, doc?.())
-    if (i >= 5) times.push(ms)
+    if (i >= 10) times.push(ms)
   }
   return median(times)
 }
@@ -106,7 +106,7 @@ try {
     title: `Checking an update vs decoding and applying it (ms, Node ${process.version}, yjs ${(await import('yjs/package.json', { with: { type: 'json' } })).default.version})`,
     columns: ['document', 'V1 bytes', 'structs', 'cold decode', 'cold check', 'cold apply', 'cold check+apply', 'warm decode', 'warm check', 'warm apply', 'warm check, doc already has it'],
     rows,
-    notes: [`cold: first call in a fresh process, median of ${runs}; warm: median of 20 after 5`, 'editing traces: Joseph Gentle, editing-traces (CC BY 4.0); automerge-paper: Martin Kleppmann']
+    notes: [`cold: first call in a fresh process, median of ${runs}; warm: median of 20 after 10`, 'editing traces: Joseph Gentle, editing-traces (CC BY 4.0); automerge-paper: Martin Kleppmann']
   }))
 } finally {
   set.dispose()
