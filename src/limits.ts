@@ -16,10 +16,10 @@ export interface ProviderLimits {
   maxBytesPerSecond: number
   /**
    * Bytes of updates a peer may leave waiting for history we do not have (Yjs's pending set,
-   * kept per peer here). Default 4 MiB.
+   * kept per peer here). An honest peer's leftovers wait about one network hop. Default 1 MiB.
    */
   maxPendingBytes: number
-  /** The number of such updates. Default 1,024. */
+  /** The number of such updates. Default 256. */
   maxPendingUpdates: number
   /**
    * Bytes a peer may make the connection guard hold for actions nobody listens to (yet) or
@@ -42,8 +42,8 @@ export const defaultLimits: Readonly<ProviderLimits> = Object.freeze({
   maxMessageBytes: 128 * 1024 * 1024,
   maxMessagesPerSecond: 1000,
   maxBytesPerSecond: 64 * 1024 * 1024,
-  maxPendingBytes: 4 * 1024 * 1024,
-  maxPendingUpdates: 1024,
+  maxPendingBytes: 1024 * 1024,
+  maxPendingUpdates: 256,
   maxHeldBytes: 4 * 1024 * 1024,
   heartbeatInterval: 1500,
   heartbeatTimeout: 6000,

@@ -10,7 +10,10 @@
  * reported as forged. Our own client id is never anyone else's to write.
  */
 import * as Y from 'yjs'
-import type { ClockRanges } from './remote-update.js'
+import type { ClockRange } from '../sync/update-check.js'
+
+/** Per client id, the clocks an update carries. */
+export type ClockRanges = Map<number, ClockRange>
 
 export interface Suspect {
   client: number

@@ -11,6 +11,7 @@ import { decodeFrame, encodeFrame, type DocMessage } from '../protocol/doc-messa
 import type { ChannelHandle, ChannelMember } from '../room-hub.js'
 import type { TrafficLedger } from '../traffic.js'
 import type { AwarenessSync } from './awareness-sync.js'
+import { encodeStateAsUpdateWithoutPending } from '../sync/pending-quarantine.js'
 import { PeerSyncTable } from './peer-sync.js'
 import { Step2Answers } from './step2-answers.js'
 import { UpdateIntake } from './update-intake.js'
@@ -55,6 +56,8 @@ export class DocSession {
       doc,
       docName,
       origin,
+      limits: host.limits,
+      disconnect: (peerId, error) => this.channel?.disconnect(peerId, error),
       roleOf: (peerId) => this.channel?.roleOf(peerId) ?? null,
       isPresent: (peerId) => this.peers.has(peerId),
       ownerOf: (client) => host.awarenessSync.ownerOf(client),
@@ -69,7 +72,8 @@ export class DocSession {
       report: host.report
     })
     this.answers = new Step2Answers({
-      answer: async (peerId, stateVector) => await this.send([{ type: 'sync-step2', update: Y.encodeStateAsUpdate(doc, stateVector) }], [peerId])
+      // Never another peer's unresolvable leftovers: only what this document integrated.
+      answer: async (peerId, stateVector) => await this.send([{ type: 'sync-step2', update: encodeStateAsUpdateWithoutPending(doc, stateVector) }], [peerId])
     })
   }
 

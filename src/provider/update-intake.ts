@@ -1,20 +1,26 @@
 /**
  * The path of a peer's document update (step 2 or update) to `Y.applyUpdate` (PROTOCOL.md §3.6,
- * §5.3): refused from a viewer; read whole (a malformed one changes nothing); checked for edits
+ * §5.3): refused from a viewer; checked whole against the document (`checkUpdate`: whatever would
+ * make Yjs throw half-way is refused, so an update goes in whole or not at all); checked for edits
  * under a client id the peer does not speak for (which may wait for that client's owner); then
- * applied. Every refusal is reported with the peer, the message type and the byte length.
+ * applied. What Yjs cannot integrate yet (its history has not reached us) is kept per peer, out of
+ * Yjs's own pending set, bounded (`PendingQuarantine`). Every refusal is reported with the peer,
+ * the message type and the byte length.
  */
 import type * as Y from 'yjs'
 import type { RoomRole } from '../admission/room-keys.js'
 import { TrysteroYjsError } from '../errors.js'
+import type { ProviderLimits } from '../limits.js'
+import { PendingQuarantine, type QuarantineOverflow } from '../sync/pending-quarantine.js'
+import { applyUpdateReporting, prepareUpdate } from '../sync/update-check.js'
 import { AuthorshipGuard, type HeldUpdate, type Suspect } from './authorship.js'
-import { applyReadUpdate, readUpdate } from './remote-update.js'
 
 export interface UpdateIntakeHost {
   readonly doc: Y.Doc
   readonly docName: string
   /** What we apply with: our own origin, so that we never send it back out. */
   readonly origin: unknown
+  readonly limits: Readonly<ProviderLimits>
   roleOf: (peerId: string) => RoomRole | null
   /** Whether the peer has the document open with us now. */
   isPresent: (peerId: string) => boolean
@@ -24,19 +30,27 @@ export interface UpdateIntakeHost {
   applied: (peerId: string, messageType: string) => void
   /** A step 2 from `peerId` was refused: the peer is still unanswered. */
   step2Refused: (peerId: string) => void
+  /** The peer went over a limit: report and disconnect it. */
+  disconnect: (peerId: string, error: TrysteroYjsError) => void
   report: (kind: 'error' | 'warning', error: TrysteroYjsError) => void
 }
 
 export class UpdateIntake {
   private readonly authorship: AuthorshipGuard
+  private readonly quarantine: PendingQuarantine
 
   constructor (private readonly host: UpdateIntakeHost) {
     this.authorship = new AuthorshipGuard({
       doc: host.doc,
       ownerOf: host.ownerOf,
       isPresent: host.isPresent,
-      release: (held) => this.applyChecked(held),
+      release: (held) => this.apply(held, false),
       refuse: (held, suspect) => this.refuseForged(held, suspect)
+    })
+    this.quarantine = new PendingQuarantine(host.doc, {
+      origin: host.origin,
+      maxEntriesPerPeer: host.limits.maxPendingUpdates,
+      maxBytesPerPeer: host.limits.maxPendingBytes
     })
   }
 
@@ -51,31 +65,65 @@ export class UpdateIntake {
       this.host.report('error', new TrysteroYjsError('document update from a viewer refused: it holds the view key only', details))
       return
     }
-    const reading = readUpdate(update)
-    if (!reading.ok) {
-      this.host.report('error', new TrysteroYjsError('malformed update rejected', { ...details, cause: reading.cause }))
+    const prepared = prepareUpdate(this.host.doc, update)
+    if (!prepared.ok) {
+      this.host.report('error', new TrysteroYjsError(`update refused, nothing applied: ${prepared.cause}`, details))
       return
     }
-    const candidate = { update, ranges: reading.ranges, peerId, messageType, byteLength }
-    if (this.authorship.check(candidate) === 'apply') this.applyChecked(candidate)
+    const candidate = { update: prepared.update, ranges: prepared.facts.ranges, peerId, messageType, byteLength }
+    if (this.authorship.check(candidate) === 'apply') this.apply(candidate, true)
   }
 
   peerGone (peerId: string): void {
     this.authorship.peerGone(peerId)
+    this.quarantine.dropPeer(peerId)
   }
 
   clear (): void {
     this.authorship.clear()
+    this.quarantine.clear()
   }
 
-  private applyChecked ({ update, ranges, peerId, messageType, byteLength }: Omit<HeldUpdate, 'suspects'>): void {
-    const failure = applyReadUpdate(this.host.doc, update, this.host.origin)
-    if (failure !== null) {
-      this.host.report('error', new TrysteroYjsError(failure.summary, { peerId, messageType, byteLength, docName: this.host.docName, cause: failure.cause }))
-      if (!failure.applied) return
+  /** Applies a checked update; one that waited is checked again against the document of now. */
+  private apply ({ update, ranges, peerId, messageType, byteLength }: Omit<HeldUpdate, 'suspects'>, fresh: boolean): void {
+    const { doc, docName } = this.host
+    const details = { peerId, messageType, byteLength, docName }
+    if (!fresh) {
+      const again = prepareUpdate(doc, update)
+      if (!again.ok) {
+        this.host.report('error', new TrysteroYjsError(`update refused, nothing applied: ${again.cause}`, details))
+        return
+      }
+      update = again.update
     }
+    const outcome = applyUpdateReporting(doc, update, this.host.origin)
+    if (outcome.status === 'not-started') {
+      this.host.report('error', new TrysteroYjsError('update not applied: the document is stuck in a transaction (a beforeTransaction listener threw)', { ...details, cause: outcome.error }))
+      return
+    }
+    if (outcome.status === 'integration-failed') {
+      // The check should make this impossible; if Yjs still fails, say so, and what it means.
+      this.host.report('error', new TrysteroYjsError('Yjs failed to integrate an update the check accepted: part of it may be in the document', { ...details, cause: outcome.error }))
+    } else if (outcome.observerError !== undefined) {
+      this.host.report('error', new TrysteroYjsError('a document observer (app code) threw; the update itself is in', { ...details, cause: outcome.observerError }))
+    }
+    this.overflowed(this.quarantine.capture(peerId))
+    const retried = this.quarantine.retry()
+    for (const overflow of retried.overflows) this.overflowed(overflow)
+    for (const { peerId: other, cause } of retried.rejected) {
+      this.host.report('error', new TrysteroYjsError(`a waiting update was refused once its history arrived: ${cause}`, { peerId: other, messageType: 'sync-update', docName }))
+    }
+    if (outcome.status !== 'applied') return
     if (this.host.isPresent(peerId)) for (const [client, { to }] of ranges) this.authorship.show(peerId, client, to)
     this.host.applied(peerId, messageType)
+  }
+
+  private overflowed (overflow: QuarantineOverflow | null): void {
+    if (overflow === null) return
+    const limit = overflow.limit === 'entries' ? 'maxPendingUpdates' : 'maxPendingBytes'
+    this.host.disconnect(overflow.peerId, new TrysteroYjsError('peer left more updates waiting for missing history than allowed: they are dropped, and the peer disconnected', {
+      peerId: overflow.peerId, messageType: 'sync-update', byteLength: overflow.droppedBytes, docName: this.host.docName, limit, limitValue: overflow.max, figure: overflow.figure
+    }))
   }
 
   private refuseForged (held: HeldUpdate, suspect: Suspect): void {

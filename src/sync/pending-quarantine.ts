@@ -228,6 +228,11 @@ export class PendingQuarantine {
     return { entries: bucket?.entries.length ?? 0, bytes: bucket?.bytes ?? 0 }
   }
 
+  /** Forgets every peer's entries (the document left the room). */
+  clear (): void {
+    this.byPeer.clear()
+  }
+
   /** Entries and bytes held for one peer, or for all. */
   held (peerId?: string): { entries: number, bytes: number } {
     const buckets = peerId === undefined ? [...this.byPeer.values()] : [this.byPeer.get(peerId)]

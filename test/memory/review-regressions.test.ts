@@ -98,7 +98,7 @@ describe('review regressions (memory network)', () => {
     void b.provider.connect()
     await until('B synced with A', () => b.provider.synced && b.provider.peers.length === 1, [on(b.provider, 'synced'), on(b.provider, 'peers')])
     expect(b.doc.getText('t').toString()).toBe('content')
-    expect(errors[0]?.message).toMatch(/observer threw/)
+    expect(errors[0]?.message).toMatch(/a document observer \(app code\) threw; the update itself is in/)
   })
 
   it('does not overwrite on connect() an awareness state the app set while offline', async () => {
