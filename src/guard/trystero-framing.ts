@@ -95,7 +95,7 @@ export interface ActionChunkFields {
 }
 
 /** One action chunk as Trystero 0.25 sends it. */
-export const encodeActionChunk = (fields: ActionChunkFields): Uint8Array => {
+export const encodeActionChunk = (fields: ActionChunkFields): Uint8Array<ArrayBuffer> => {
   const name = encoder.encode(fields.actionName)
   const payload = fields.payload ?? new Uint8Array(0)
   const chunk = new Uint8Array(actionHeaderBytes + payload.byteLength)
@@ -111,7 +111,7 @@ export const encodeActionChunk = (fields: ActionChunkFields): Uint8Array => {
 }
 
 /** A room frame around `chunk`. */
-export const encodeRoomFrame = (roomToken: string, chunk: Uint8Array): Uint8Array => {
+export const encodeRoomFrame = (roomToken: string, chunk: Uint8Array): Uint8Array<ArrayBuffer> => {
   const token = encoder.encode(roomToken)
   const frame = new Uint8Array(3 + token.byteLength + chunk.byteLength)
   frame[0] = roomFrameVersion
@@ -123,7 +123,7 @@ export const encodeRoomFrame = (roomToken: string, chunk: Uint8Array): Uint8Arra
 }
 
 /** A presence frame: the sender has (or no longer has) the room of `roomToken` joined. */
-export const encodePresenceFrame = (roomToken: string, present: boolean): Uint8Array => {
+export const encodePresenceFrame = (roomToken: string, present: boolean): Uint8Array<ArrayBuffer> => {
   const token = encoder.encode(roomToken)
   const frame = new Uint8Array(4 + token.byteLength)
   frame[0] = presenceFrameVersion
