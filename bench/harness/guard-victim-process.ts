@@ -139,6 +139,11 @@ const handle = async (command: { type: string, [key: string]: any }): Promise<un
     case 'wait-left':
       await whenTrue(`peer ${command['peerId']} to leave`, () => left.has(command['peerId'] as string), 30_000, onRoomEvent)
       return Object.keys(roomPeers())
+    case 'received': {
+      const connection = roomPeers()[command['peerId'] as string]
+      if (connection === undefined) throw new Error('no connection to that peer')
+      return received.get(connection) ?? 0
+    }
     case 'wait-received': {
       const connection = roomPeers()[command['peerId'] as string]
       if (connection === undefined) throw new Error('no connection to that peer')

@@ -36,6 +36,13 @@ const MiB = 1024 * 1024
  */
 export const frameOverheadBytes = 512
 
+/**
+ * Messages whose start was dropped and whose last chunk has not come yet, followed so that their
+ * rest is dropped too. A peer can open any number of them (one small frame each), so only the
+ * newest this many are followed; forgetting one can only let a peer truncate its own message.
+ */
+const maxDiscardingMessages = 1024
+
 /** Trystero internal actions whose delivered messages it keeps while the peer is active (media metadata waiting for its track). */
 const retainedControlActions = new Set(['@_stream', '@_track'])
 /** The actions Trystero accepts from a peer whose handshake is pending (`receiveWhilePending`). */
@@ -194,6 +201,21 @@ interface TokenState {
   localPresent: boolean
 }
 
+/**
+ * Subscribes a guard to claim changes without the registry keeping it alive: a connection that
+ * is dropped without being closed must not stay in memory, with its held frames, for good.
+ */
+const forgetWatcher = new FinalizationRegistry<() => void>((stop) => stop())
+const watchClaims = (guard: ConnectionGuard): (() => void) => {
+  const ref = new WeakRef(guard)
+  const stop = onClaimsChanged(() => ref.deref()?.scheduleRelease())
+  forgetWatcher.register(guard, stop, ref)
+  return () => {
+    forgetWatcher.unregister(ref)
+    stop()
+  }
+}
+
 const sizeOf = (data: unknown): number => {
   if (typeof data === 'string') return new TextEncoder().encode(data).byteLength
   if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength
@@ -236,6 +258,8 @@ export class ConnectionGuard extends ReportingObservable<ConnectionGuardEvents> 
   private heldBytesCharged = 0
   private readonly heldPerAction = new Map<string, number>()
   private readonly messages = new Map<string, MessageState>()
+  /** Keys of messages with `discarding` set, oldest first. */
+  private readonly discarding = new Set<string>()
   private inFlightCharged = 0
   private controlBytes = 0
   private readonly tokens = new Map<string, TokenState>()
@@ -264,16 +288,19 @@ export class ConnectionGuard extends ReportingObservable<ConnectionGuardEvents> 
     const start = this.now()
     this.byteBucket = rate.bytesPerSecond === undefined ? null : new TokenBucket(rate.bytesPerSecond, rate.burstBytes ?? rate.bytesPerSecond, start)
     this.messageBucket = rate.messagesPerSecond === undefined ? null : new TokenBucket(rate.messagesPerSecond, rate.burstMessages ?? rate.messagesPerSecond, start)
-    this.stopClaims = onClaimsChanged(() => this.scheduleRelease())
+    this.stopClaims = watchClaims(this)
   }
 
   /** Bytes (with overhead) of frames the guard holds now. */
   get heldBytes (): number { return this.heldBytesCharged }
   /** Bytes (with overhead) of unfinished messages Trystero holds now, as far as the guard knows. */
   get inFlightBytes (): number { return this.inFlightCharged }
+  /** Messages the guard follows now (unfinished, held, or being dropped); for diagnostics. */
+  get trackedMessages (): number { return this.messages.size }
 
   /** Puts the guard in front of `channel` (every data channel of the connection). */
   adopt (channel: RTCDataChannel): void {
+    if (this.taps.some((tap) => tap.channel === channel)) return
     const tap = tapDataChannel(channel, {
       incoming: (from, event) => this.incoming(from, event),
       outgoing: (data) => this.outgoing(data)
@@ -288,8 +315,10 @@ export class ConnectionGuard extends ReportingObservable<ConnectionGuardEvents> 
 
   /**
    * Closes the connection (Trystero then reports the peer as left) and frees what the guard
-   * holds. Data channels are closed first and given `closeGraceMs` to say so: a browser closing
-   * the RTCPeerConnection itself fires no close event that Trystero would hear.
+   * holds. The data channels are closed first, and the connection once they fired `close` (or
+   * after `closeGraceMs`): Trystero hears of a closed peer through its channel's `close` event,
+   * which a closing channel fires everywhere, while what `RTCPeerConnection.close()` fires on its
+   * channels differs between implementations.
    */
   close (reason: string): void {
     if (this.closed) return
@@ -317,6 +346,7 @@ export class ConnectionGuard extends ReportingObservable<ConnectionGuardEvents> 
     this.heldBytesCharged = 0
     this.heldPerAction.clear()
     this.messages.clear()
+    this.discarding.clear()
     this.inFlightCharged = 0
     this.tokens.clear()
     this.remoteTokens.clear()
@@ -373,8 +403,7 @@ export class ConnectionGuard extends ReportingObservable<ConnectionGuardEvents> 
     }
     if (state?.discarding === true) {
       this.droppedFrames++
-      if (header.last) state.discarding = false
-      this.forgetIfIdle(chunk.messageKey, state)
+      if (header.last) this.stopDiscarding(chunk.messageKey, state)
       return
     }
     if (this.releasable(chunk)) {
@@ -522,8 +551,18 @@ export class ConnectionGuard extends ReportingObservable<ConnectionGuardEvents> 
         return false
       })
     }
-    if (state.payloadInTrystero > 0) state.poisoned = true
-    else if (!chunk.header.last) state.discarding = true
+    if (state.payloadInTrystero > 0) {
+      state.poisoned = true
+    } else if (!chunk.header.last && !state.discarding) {
+      state.discarding = true
+      this.discarding.add(chunk.messageKey)
+      if (this.discarding.size > maxDiscardingMessages) {
+        const oldest = this.discarding.values().next().value as string
+        const old = this.messages.get(oldest)
+        if (old === undefined) this.discarding.delete(oldest)
+        else this.stopDiscarding(oldest, old)
+      }
+    }
     this.forgetIfIdle(chunk.messageKey, state)
   }
 
@@ -556,7 +595,8 @@ export class ConnectionGuard extends ReportingObservable<ConnectionGuardEvents> 
    * call is often Trystero's own send, and must not re-enter Trystero's receive path. Frames
    * that arrive meanwhile queue behind the held ones of their action (see `receive`).
    */
-  private scheduleRelease (): void {
+  /** @internal Called when claims change (see `watchClaims`). */
+  scheduleRelease (): void {
     if (this.releaseScheduled || this.held.length === 0 || this.closed) return
     this.releaseScheduled = true
     queueMicrotask(() => {
@@ -588,8 +628,8 @@ export class ConnectionGuard extends ReportingObservable<ConnectionGuardEvents> 
           // Its message was cut while this chunk waited (a budget violation during this loop).
           if (state?.poisoned === true || state?.discarding === true) {
             this.droppedFrames++
-            if (state.discarding && chunk.header.last) state.discarding = false
-            this.forgetIfIdle(chunk.messageKey, state)
+            if (state.discarding && chunk.header.last) this.stopDiscarding(chunk.messageKey, state)
+            else this.forgetIfIdle(chunk.messageKey, state)
             continue
           }
           try {
@@ -690,6 +730,12 @@ export class ConnectionGuard extends ReportingObservable<ConnectionGuardEvents> 
       this.messages.set(messageKey, state)
     }
     return state
+  }
+
+  private stopDiscarding (messageKey: string, state: MessageState): void {
+    state.discarding = false
+    this.discarding.delete(messageKey)
+    this.forgetIfIdle(messageKey, state)
   }
 
   private forgetIfIdle (messageKey: string, state: MessageState): void {

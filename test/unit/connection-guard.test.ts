@@ -288,6 +288,14 @@ describe('connection guard: budgets', () => {
     expect(connectionGuard(pc)!.inFlightBytes).toBe(2 * (1000 + frameOverheadBytes))
   })
 
+  it('follows a bounded number of cut messages, however many a peer opens', async () => {
+    const { channel, pc } = setup({ maxHeldBytes: 0 })
+    await activate(channel, roomA)
+    for (let nonce = 0; nonce < 5000; nonce++) channel.receive(frame(roomA, { actionName: `app:${nonce}`, nonce, last: false }))
+    expect(connectionGuard(pc)!.droppedFrames).toBe(5000)
+    expect(connectionGuard(pc)!.trackedMessages).toBeLessThanOrEqual(1024)
+  })
+
   it('counts unfinished messages against maxInFlightBytes and frees them when they finish', async () => {
     const charge = 1000 + frameOverheadBytes
     const { channel, seen, violations, pc } = setup({ maxInFlightBytes: 3 * charge })
