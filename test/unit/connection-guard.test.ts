@@ -18,6 +18,7 @@ import {
   encodeRoomFrame,
   parseActionChunk,
   parseFrame,
+  trysteroRoomToken,
   type ActionChunkFields
 } from '../../src/guard/trystero-framing.js'
 import { FakeBrowserPeerConnection, FakePeerConnection, type AnyFakeChannel } from '../support/fake-rtc.js'
@@ -169,9 +170,18 @@ describe('connection guard: holding and replay', () => {
     channel.receive(frame(roomA, { actionName: 'app:doc', nonce: 1 }))
     channel.receive(frame(roomB, { actionName: 'app:doc', nonce: 2 }))
     expect(seen().filter((s) => s.startsWith('app:'))).toEqual(['app:doc#1'])
-    claim(['app:doc'], { appId: 'x', roomId: 'y' })
-    await new Promise<void>((resolve) => { queueMicrotask(resolve) })
-    expect(seen().filter((s) => s.startsWith('app:'))).toEqual(['app:doc#1'])
+  })
+
+  it('takes a claim scoped by app and room id once their token is derived', async () => {
+    const { channel, seen } = setup()
+    const roomC = await trysteroRoomToken('app-x', 'room-y')
+    await activate(channel, roomC)
+    channel.receive(frame(roomC, { actionName: 'app:doc', nonce: 1 }))
+    expect(seen()).toEqual(['@_hsready#0'])
+    const delivered = new Promise<void>((resolve) => channel.addEventListener('message', () => resolve(), { once: true }))
+    claim(['app:doc'], { appId: 'app-x', roomId: 'room-y' })
+    await delivered
+    expect(seen()).toEqual(['@_hsready#0', 'app:doc#1'])
   })
 
   it('drops frames past maxHeldBytes, with a violation, and never a message with a hole', async () => {
