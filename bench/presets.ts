@@ -8,6 +8,8 @@ export interface BenchPreset {
   joinWire: { sizes: number[], runs: number }
   mesh: { sizes: Array<{ peers: number, runs: number }>, referenceUpToPeers: number }
   memory: { sizes: number[] }
+  /** 16 KiB frames per flood (4,096 = 64 MiB), runs per attack and guard setting. */
+  guardFlood: { chunks: number, runs: number }
   timeoutMs: number
 }
 
@@ -19,6 +21,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     joinWire: { sizes: [2, 5], runs: 3 },
     mesh: { sizes: [{ peers: 5, runs: 10 }, { peers: 10, runs: 10 }, { peers: 20, runs: 3 }], referenceUpToPeers: 10 },
     memory: { sizes: [2, 10] },
+    guardFlood: { chunks: 4096, runs: 3 },
     timeoutMs: 30_000
   },
   quick: {
@@ -28,6 +31,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     joinWire: { sizes: [2, 5], runs: 1 },
     mesh: { sizes: [{ peers: 5, runs: 3 }, { peers: 10, runs: 2 }], referenceUpToPeers: 5 },
     memory: { sizes: [2] },
+    guardFlood: { chunks: 4096, runs: 1 },
     timeoutMs: 30_000
   },
   smoke: {
@@ -37,6 +41,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     joinWire: { sizes: [2], runs: 1 },
     mesh: { sizes: [{ peers: 3, runs: 1 }], referenceUpToPeers: 0 },
     memory: { sizes: [2] },
+    guardFlood: { chunks: 256, runs: 1 },
     timeoutMs: 30_000
   }
 }

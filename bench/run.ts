@@ -16,6 +16,7 @@ import { joinTable, runJoin } from './scenarios/join.js'
 import { joinWireTable, runJoinWire } from './scenarios/join-wire.js'
 import { meshTable, runMesh, type MeshRow } from './scenarios/mesh.js'
 import { heapStagesTable, memoryTable, runHeapStages, runMemory } from './scenarios/memory.js'
+import { guardFloodTable, runGuardFlood } from './scenarios/guard-flood.js'
 import { ladderTable, runLadder, type LadderRow } from './scenarios/size-ladder.js'
 import { runTyping, typingTable, wirePerEditTable, type TypingRow } from './scenarios/typing.js'
 import { traceCredit } from './support/editing-traces.js'
@@ -24,7 +25,7 @@ import { toMarkdown, writeResults, type Table } from './support/report.js'
 const args = process.argv.slice(2)
 const presetName = args.includes('--quick') ? 'quick' : 'full'
 const preset = presets[presetName]
-const known = ['coalescing', 'join', 'ladder', 'typing', 'join-wire', 'mesh', 'memory']
+const known = ['coalescing', 'join', 'ladder', 'typing', 'join-wire', 'mesh', 'memory', 'guard-flood']
 const requested = args.filter((a) => !a.startsWith('--'))
 for (const name of requested) {
   if (!known.includes(name)) {
@@ -119,6 +120,10 @@ try {
     print(memoryTable(rows, documentNamed('B4')), 'memory', rows)
     const stages = await runHeapStages(documentNamed('B4'))
     print(heapStagesTable(stages, documentNamed('B4')), 'heap-stages', stages)
+  })
+  await scenario('guard-flood', async () => {
+    const rows = await runGuardFlood(preset.guardFlood)
+    print(guardFloodTable(rows, preset.guardFlood), 'guard-flood', rows)
   })
 } finally {
   documents.dispose()

@@ -13,6 +13,7 @@ import { runTyping, typingTable, wirePerEditTable } from '../../bench/scenarios/
 import { runJoinWire, joinWireTable } from '../../bench/scenarios/join-wire.js'
 import { runMesh, meshTable } from '../../bench/scenarios/mesh.js'
 import { runMemory, memoryTable, runHeapStages, heapStagesTable } from '../../bench/scenarios/memory.js'
+import { guardFloodAttacks, guardFloodTable, runGuardFlood } from '../../bench/scenarios/guard-flood.js'
 import { toMarkdown } from '../../bench/support/report.js'
 
 const smoke = presets.smoke
@@ -81,4 +82,13 @@ describe('bench scenarios (smoke)', () => {
     expect(stages.map((s) => [s.subject, s.stages.length])).toEqual([['trystero-yjs', 5], ['trystero-room', 5], ['y-webrtc', 5]])
     expect(toMarkdown(heapStagesTable(stages, doc('10 KB')))).toContain('| + room joined, alone |')
   }, 120_000)
+
+  it('guard flood', async () => {
+    const rows = await runGuardFlood(smoke.guardFlood)
+    expect(rows.map((r) => `${r.attack} ${r.guarded}`)).toEqual(guardFloodAttacks.flatMap((attack) => [`${attack} false`, `${attack} true`]))
+    // Unguarded, broken JSON kills the victim; guarded, every victim lives.
+    expect(rows.filter((r) => r.attack.startsWith('broken JSON') && !r.guarded).map((r) => r.survived)).toEqual([0, 0])
+    for (const row of rows.filter((r) => r.guarded)) expect(row.survived, `${row.attack}: ${row.failureReasons.join('; ')}`).toBe(1)
+    expect(toMarkdown(guardFloodTable(rows, smoke.guardFlood))).toContain('| unknown room token | yes |')
+  }, 240_000)
 })
