@@ -14,6 +14,8 @@ export interface RoomEventListener {
   peerLeft: (peerId: string) => void
   /** The room is being left (by the app or by us): every peer is gone. */
   roomLeft: () => void
+  /** An action was made on the room (by the app or by us), under this name. */
+  actionMade?: (name: string) => void
 }
 
 export interface PeerEventTap {
@@ -60,7 +62,19 @@ const installTap = (room: TrysteroRoom, onInternalError: (error: unknown) => voi
   installing = false
 
   const leave = room.leave
+  const makeAction = room.makeAction
   const redefine = (): void => {
+    // So that the connection guard lets the app's own actions through (src/guard/action-claims.ts).
+    Object.defineProperty(room, 'makeAction', {
+      configurable: true,
+      enumerable: true,
+      writable: true,
+      value: (name: string, ...rest: unknown[]) => {
+        const action = (makeAction as (...args: unknown[]) => ReturnType<TrysteroRoom['makeAction']>).call(room, name, ...rest)
+        internal(l => l.actionMade?.(name))
+        return action
+      }
+    })
     Object.defineProperty(room, 'onPeerJoin', {
       configurable: true,
       enumerable: true,

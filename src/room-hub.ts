@@ -9,6 +9,7 @@
  * `peerHelloTimeout` for a peer that merely has no document open right now.
  */
 import { AdmissionGate } from './admission/admission-gate.js'
+import { claimActionNames, connectionGuard, type ClaimScope, type GuardViolation } from './guard/index.js'
 import type { RoomCredentials, RoomRole } from './admission/room-keys.js'
 import { TrysteroYjsError } from './errors.js'
 import { tapPeerEvents, type PeerEventTap, type RoomEventListener } from './peer-event-tap.js'
@@ -75,6 +76,16 @@ export interface RoomHubOptions {
   /** Rates and heartbeat (PROTOCOL.md §2.3, §6). Default `defaultLimits`. */
   limits?: Readonly<ProviderLimits>
   /**
+   * The app and room id the room was joined with, when known: the connection guard then lets our
+   * actions through in this room only. Without it, our action names are claimed process-wide.
+   */
+  claimScope?: ClaimScope
+  /**
+   * `false`: a connection guard's violations are left to whoever installed the guard (the
+   * provider's `connectionGuard: false`). Default: the peer is reported and disconnected.
+   */
+  actOnGuard?: boolean
+  /**
    * The keys of a private room: peers must prove them before anything is sent to them or taken
    * from them. `undefined`: whatever the room's hub already has (an open room if it has none).
    */
@@ -93,6 +104,8 @@ interface RemotePeer {
   features: number
   /** We closed its connection: nothing more from it counts. */
   disconnected: boolean
+  /** Stops listening to its connection's guard. */
+  unwatchGuard: () => void
 }
 
 const hubs = new WeakMap<TrysteroRoom, RoomHub>()
@@ -124,12 +137,15 @@ export class RoomHub implements RoomEventListener {
   private readonly liveness: Liveness
   private readonly rates: PeerRates
   private readonly limits: Readonly<ProviderLimits>
+  /** Releases of the action names claimed for the connection guard, until the room is left. */
+  private readonly claims: Array<() => void> = []
   private pingSeq = 0
   private started = false
 
   private constructor (readonly room: TrysteroRoom, private readonly options: RoomHubOptions) {
     this.tap = tapPeerEvents(room, (error) => this.reportAll('error', new TrysteroYjsError('room event handler failed', { cause: error })))
     this.control = room.makeAction(roomChannelName)
+    this.claim(roomChannelName)
     this.gate = new AdmissionGate(options.credentials ?? null, {
       connectionOf: (peerId) => this.room.getPeers()[peerId],
       send: (peerId, message) => this.sendControl(message, peerId),
@@ -157,6 +173,7 @@ export class RoomHub implements RoomEventListener {
       throw new TrysteroYjsError(`channel ${key} is already open on this room: one provider per document and room`)
     }
     const action = this.room.makeAction(key)
+    this.claim(key)
     action.onMessage = (data, { peerId }) => {
       this.liveness.heard(peerId)
       const byteLength = byteLengthOf(data)
@@ -219,6 +236,7 @@ export class RoomHub implements RoomEventListener {
 
   private dispose (): void {
     this.liveness.stop()
+    for (const release of this.claims.splice(0)) release()
     this.tap.listen(null)
     this.control.onMessage = dropMessage
     for (const peer of this.peers.values()) clearHelloTimer(peer)
@@ -239,6 +257,10 @@ export class RoomHub implements RoomEventListener {
     this.removePeer(peerId)
   }
 
+  actionMade (name: string): void {
+    this.claim(name)
+  }
+
   roomLeft (): void {
     const members = [...this.members.values()]
     for (const peerId of [...this.peers.keys()]) this.removePeer(peerId)
@@ -253,9 +275,10 @@ export class RoomHub implements RoomEventListener {
   // --- peers ---
 
   private addPeer (peerId: string, replyRequested: boolean): void {
-    const peer: RemotePeer = { channels: null, helloTimer: null, incompatible: false, replyRequested, features: 0, disconnected: false }
+    const peer: RemotePeer = { channels: null, helloTimer: null, incompatible: false, replyRequested, features: 0, disconnected: false, unwatchGuard: () => {} }
     peer.helloTimer = setTimeout(() => this.helloTimedOut(peerId, peer), this.options.peerHelloTimeout)
     this.peers.set(peerId, peer)
+    peer.unwatchGuard = this.watchGuard(peerId)
     // Sends our HELLO at once in an open room, after the peer's proof in a private one.
     this.gate.peerAdded(peerId)
     this.notifyPending()
@@ -265,6 +288,7 @@ export class RoomHub implements RoomEventListener {
     const peer = this.peers.get(peerId)
     if (!peer) return
     this.peers.delete(peerId)
+    peer.unwatchGuard()
     this.gate.peerRemoved(peerId)
     this.liveness.unwatch(peerId)
     this.rates.forget(peerId)
@@ -286,6 +310,28 @@ export class RoomHub implements RoomEventListener {
       : `peer did not prove the room's keys within ${this.options.peerHelloTimeout} ms; nothing is sent to it, and nobody waits for it`,
     { peerId, messageType: admitted ? 'hello' : 'proof' }))
     this.notifyPending()
+  }
+
+  /** Lets our actions through the connection guard (frames for names nobody claimed wait there). */
+  private claim (name: string): void {
+    this.claims.push(claimActionNames([name], this.options.claimScope))
+  }
+
+  /**
+   * The connection guard under a peer's connection (rooms the provider joins itself have one):
+   * any frame counts as life, and a violation disconnects the peer.
+   */
+  private watchGuard (peerId: string): () => void {
+    const guard = connectionGuard(this.room.getPeers()[peerId])
+    if (guard === null || guard === undefined || this.options.actOnGuard === false) return () => {}
+    const activity = (): void => this.liveness.heard(peerId)
+    const violation = (error: GuardViolation): void => this.disconnectPeer(peerId, error)
+    guard.on('activity', activity)
+    guard.on('violation', violation)
+    return () => {
+      guard.off('activity', activity)
+      guard.off('violation', violation)
+    }
   }
 
   /** Checks a message against the peer's size and rate limits; a peer over one is disconnected. */

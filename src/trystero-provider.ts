@@ -12,7 +12,7 @@ import type { ProviderLimits } from './limits.js'
 import { TrysteroYjsError } from './errors.js'
 import { AwarenessSync } from './provider/awareness-sync.js'
 import { DocSession, type SessionHost } from './provider/doc-session.js'
-import { loadDefaultJoinRoom, resolveOptions, type ResolvedOptions, type TrysteroProviderOptions } from './provider/options.js'
+import { joinConfig, loadDefaultJoinRoom, resolveOptions, type ResolvedOptions, type TrysteroProviderOptions } from './provider/options.js'
 import { ReportingObservable } from './reporting-observable.js'
 import { RoomHub, type ChannelMember } from './room-hub.js'
 import { acquireRoom, type RoomLease } from './room-lease.js'
@@ -211,9 +211,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
       let room = this.fixedRoom
       if (room === null) {
         const joinRoom = this.options.own.joinRoom ?? await loadDefaultJoinRoom()
-        // Trystero encrypts the signaling with its password: one viewers can derive too.
-        const config = credentials === null ? this.options.strategyConfig : { ...this.options.strategyConfig, password: credentials.signalingPassword }
-        lease = await acquireRoom(joinRoom, config, this.roomId!, this.options.own.joinCallbacks)
+        lease = await acquireRoom(joinRoom, joinConfig(this.options, credentials), this.roomId!, this.options.own.joinCallbacks)
         room = lease.room
       }
       if (generation !== this.generation) {
@@ -221,7 +219,9 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
         return
       }
       session = new DocSession(this.sessionHost, this)
-      const hub = RoomHub.for(room, { peerHelloTimeout: this.options.own.peerHelloTimeout, credentials, limits: this.options.limits })
+      const claimScope = this.fixedRoom === null ? { appId: this.options.strategyConfig.appId, roomId: this.roomId! } : undefined
+      const { peerHelloTimeout, connectionGuard } = this.options.own
+      const hub = RoomHub.for(room, { peerHelloTimeout, credentials, limits: this.options.limits, claimScope, actOnGuard: connectionGuard })
       const member: ChannelMember = { ...session.member, roomLeft: () => this.onRoomLeft(session) }
       session.bind(hub.attach(this.channelKey, member))
       this.session = session

@@ -73,6 +73,8 @@ const provider = new TrysteroProvider(doc, config.roomId, {
   joinRoom,
   relayConfig: { urls: [config.brokerUrl] },
   rtcPolyfill: VictimPeerConnection,
+  // The victim sets up its own guard (or none) and reacts to violations itself (onViolation).
+  connectionGuard: false,
   rtcConfig: { iceServers: [] },
   trickleIce: false,
   _test_only_sharedPeerIdleMs: 0

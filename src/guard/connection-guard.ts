@@ -99,6 +99,8 @@ export interface GuardViolationDetails {
   kind: ViolationKind
   /** The limit crossed (bytes, count, or bytes/s and messages/s for rates); none for a malformed frame. */
   limit?: number
+  /** The option that sets it, when a kind has more than one. */
+  limitName?: string
   /** What the peer reached: the total it would have taken, or the rate bucket's debt. */
   figure?: number
   /** Byte length of the data-channel frame that crossed it. */
@@ -120,23 +122,38 @@ const summaries: Record<ViolationKind, string> = {
   'rate-messages': 'peer over its message rate'
 }
 
-/** A peer broke a guard limit. `messageType` is the Trystero action name. */
+/** The option (of `ConnectionGuardOptions`, or `ProviderLimits` for rates) behind each kind. */
+const limitNames: Record<ViolationKind, string | undefined> = {
+  'malformed-frame': undefined,
+  'message-too-large': 'maxMessageBytes',
+  'in-flight-budget': 'maxInFlightBytes',
+  'held-budget': 'maxHeldBytes',
+  'control-budget': 'maxControlBytes',
+  'room-token-budget': 'maxRemoteRoomTokens',
+  'rate-bytes': 'maxBytesPerSecond',
+  'rate-messages': 'maxMessagesPerSecond'
+}
+
+/**
+ * A peer broke a guard limit. `messageType` is the Trystero action name; `limit` names the
+ * option, `limitValue` is its value and `figure` what the peer reached.
+ */
 export class GuardViolation extends TrysteroYjsError {
   readonly kind: ViolationKind
-  readonly limit: number | undefined
-  readonly figure: number | undefined
   readonly actionName: string | undefined
   readonly roomToken: string | undefined
 
   constructor (details: GuardViolationDetails) {
-    const figures = details.limit === undefined ? '' : ` (limit ${details.limit}, figure ${Math.ceil(details.figure ?? 0)})`
-    super(`connection guard: ${summaries[details.kind]}${figures}`, {
-      messageType: details.actionName, byteLength: details.byteLength, cause: details.cause
+    super(`connection guard: ${summaries[details.kind]}`, {
+      messageType: details.actionName,
+      byteLength: details.byteLength,
+      cause: details.cause,
+      ...(details.limit === undefined
+        ? {}
+        : { limit: details.limitName ?? limitNames[details.kind], limitValue: details.limit, figure: Math.ceil(details.figure ?? 0) })
     })
     this.name = 'GuardViolation'
     this.kind = details.kind
-    this.limit = details.limit
-    this.figure = details.figure
     this.actionName = details.actionName
     this.roomToken = details.roomToken
   }
@@ -443,7 +460,7 @@ export class ConnectionGuard extends ReportingObservable<ConnectionGuardEvents> 
     if (!this.remoteTokens.has(roomToken)) {
       const tokenBytes = byteLength - 4
       if (tokenBytes > this.options.maxRoomTokenBytes) {
-        this.violation({ kind: 'room-token-budget', limit: this.options.maxRoomTokenBytes, figure: tokenBytes, byteLength, roomToken })
+        this.violation({ kind: 'room-token-budget', limit: this.options.maxRoomTokenBytes, limitName: 'maxRoomTokenBytes', figure: tokenBytes, byteLength, roomToken })
         return false
       }
       if (this.remoteTokens.size >= this.options.maxRemoteRoomTokens) {

@@ -32,6 +32,14 @@ const cacheKey = (options: ConnectionGuardOptions): string | null => {
   return JSON.stringify([sorted(limits), sorted(rateLimit ?? {})])
 }
 
+/** A guarded class, or a subclass of one (an app's own class over a guarded base). */
+const isGuarded = (Base: PeerConnectionClass): boolean => {
+  for (let c: unknown = Base; typeof c === 'function'; c = Object.getPrototypeOf(c)) {
+    if (guardedClasses.has(c as PeerConnectionClass)) return true
+  }
+  return false
+}
+
 /**
  * A subclass of `Base` (default: the global RTCPeerConnection) whose connections are guarded
  * with `options`; pass it to Trystero as `rtcPolyfill`. One class per `Base` and options: the
@@ -44,7 +52,7 @@ export const guardRtcPolyfill = <C extends PeerConnectionClass>(
   if (typeof Base !== 'function') {
     throw new TrysteroYjsError('guardRtcPolyfill: no RTCPeerConnection here; pass one (in Node: node-datachannel/polyfill)')
   }
-  if (guardedClasses.has(Base)) return Base
+  if (isGuarded(Base)) return Base
   const key = cacheKey(options)
   const known = key === null ? undefined : cache.get(Base)?.get(key)
   if (known !== undefined) return known as C

@@ -2,7 +2,8 @@
  * The provider's options, their defaults, and the default strategy.
  */
 import type { Awareness } from 'y-protocols/awareness'
-import type { RoomSecret } from '../admission/room-keys.js'
+import type { RoomCredentials, RoomSecret } from '../admission/room-keys.js'
+import { guardRtcPolyfill, type PeerConnectionClass } from '../guard/index.js'
 import { TrysteroYjsError } from '../errors.js'
 import { resolveLimits, type ProviderLimits } from '../limits.js'
 import type { JoinRoom, JoinRoomCallbacks, TrysteroConfig } from '../room-types.js'
@@ -34,6 +35,12 @@ export interface ProviderOwnOptions<Config extends { appId: string } = TrysteroC
   /** What one peer may cost us; see `ProviderLimits` for each and its default. */
   limits?: Partial<ProviderLimits>
   /**
+   * `false` joins rooms without the connection guard (src/guard/) under Trystero: then a peer's
+   * malformed frame can crash a Node process, and frames for actions nobody made are buffered
+   * without limit. Default: guarded. (A room given to the provider keeps whatever it was joined with.)
+   */
+  connectionGuard?: boolean
+  /**
    * A private room's password (PROTOCOL.md §5): every peer must prove it knows the room's keys
    * before it is sent anything or heard. Trystero gets a key derived from it to encrypt the
    * signaling. Gives the `writer` role. Use `writeKey` or `viewKey` instead to join from a link.
@@ -61,7 +68,7 @@ export const defaultPeerHelloTimeout = 5000
 
 /** The options split into the provider's own (with defaults) and the strategy's config. */
 export interface ResolvedOptions {
-  own: Required<Pick<ProviderOwnOptions, 'connect' | 'resyncInterval' | 'peerHelloTimeout'>> &
+  own: Required<Pick<ProviderOwnOptions, 'connect' | 'resyncInterval' | 'peerHelloTimeout' | 'connectionGuard'>> &
   Pick<ProviderOwnOptions<any>, 'joinRoom' | 'joinCallbacks' | 'docName' | 'awareness' | 'roomId'>
   limits: Readonly<ProviderLimits>
   /** The private room's secret, if any: the password never reaches Trystero as such. */
@@ -72,7 +79,7 @@ export interface ResolvedOptions {
 export const resolveOptions = (options: TrysteroProviderOptions<any>): ResolvedOptions => {
   const {
     joinRoom, joinCallbacks, docName, awareness, connect = true, resyncInterval = 0,
-    maxMessageBytes, peerHelloTimeout = defaultPeerHelloTimeout, limits,
+    maxMessageBytes, peerHelloTimeout = defaultPeerHelloTimeout, limits, connectionGuard = true,
     password, writeKey, viewKey, roomId, ...strategyConfig
   } = options
   const secrets = [password === undefined ? null : { password }, writeKey === undefined ? null : { writeKey }, viewKey === undefined ? null : { viewKey }]
@@ -86,7 +93,7 @@ export const resolveOptions = (options: TrysteroProviderOptions<any>): ResolvedO
     throw new TrysteroYjsError(`options.limits: ${(error as Error).message}`)
   }
   return {
-    own: { joinRoom, joinCallbacks, docName, awareness, connect, resyncInterval, peerHelloTimeout, roomId },
+    own: { joinRoom, joinCallbacks, docName, awareness, connect, resyncInterval, peerHelloTimeout, connectionGuard, roomId },
     limits: resolvedLimits,
     secret: secrets[0] ?? null,
     strategyConfig: { appId: defaultAppId, ...strategyConfig } as TrysteroConfig
@@ -101,4 +108,25 @@ export const loadDefaultJoinRoom = async (): Promise<JoinRoom<any>> => {
     throw new TrysteroYjsError(
       'no Trystero strategy: pass options.joinRoom (e.g. from @trystero-p2p/mqtt) or install "trystero" for Nostr', { cause: error })
   }
+}
+
+/**
+ * The config the provider joins a room with: the app's strategy config, with Trystero's password
+ * derived from the room's keys (viewers must be able to derive it too), and the app's
+ * RTCPeerConnection (or the platform's) under the connection guard, so that no peer's frame can
+ * crash the process or make Trystero hold memory without limit (src/guard/).
+ */
+export const joinConfig = (options: ResolvedOptions, credentials: RoomCredentials | null): TrysteroConfig => {
+  const config: TrysteroConfig = { ...options.strategyConfig }
+  if (credentials !== null) config.password = credentials.signalingPassword
+  const base = (config.rtcPolyfill ?? (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection) as PeerConnectionClass | undefined
+  // Without any RTCPeerConnection here, Trystero reports the problem itself when it needs one.
+  if (options.own.connectionGuard && typeof base === 'function') {
+    config.rtcPolyfill = guardRtcPolyfill(base, {
+      maxMessageBytes: options.limits.maxMessageBytes,
+      maxHeldBytes: options.limits.maxHeldBytes,
+      ...(options.own.joinCallbacks?.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.own.joinCallbacks.handshakeTimeoutMs })
+    })
+  }
+  return config
 }

@@ -195,7 +195,7 @@ describe('connection guard: holding and replay', () => {
     channel.receive(frame(roomA, { actionName: 'app:x', nonce: 1, last: true, payload }))
     expect(connectionGuard(pc)!.heldBytes).toBe(3 * (frameBytes + frameOverheadBytes))
     channel.receive(frame(roomA, { actionName: 'app:x', nonce: 2, last: false, payload }))
-    expect(violations.map((v) => [v.kind, v.limit, v.figure])).toEqual([['held-budget', 3 * (frameBytes + frameOverheadBytes), 4 * (frameBytes + frameOverheadBytes)]])
+    expect(violations.map((v) => [v.kind, v.limitValue, v.figure])).toEqual([['held-budget', 3 * (frameBytes + frameOverheadBytes), 4 * (frameBytes + frameOverheadBytes)]])
     expect(connectionGuard(pc)!.heldBytes).toBe(3 * (frameBytes + frameOverheadBytes))
     // The rest of message 2 is dropped up to its last chunk; message 3 is held again.
     channel.receive(frame(roomA, { actionName: 'app:x', nonce: 2, last: true, payload }))
@@ -289,7 +289,7 @@ describe('connection guard: budgets', () => {
     channel.receive(chunkOf(1, 1000, false))
     channel.receive(chunkOf(1, 1000, true))
     expect(seen()).toEqual(['@_hsready#0', '@_ping#1', '@_ping#1'])
-    expect(violations.map((v) => [v.kind, v.limit, v.figure])).toEqual([['message-too-large', 2500, 3000]])
+    expect(violations.map((v) => [v.kind, v.limitValue, v.figure])).toEqual([['message-too-large', 2500, 3000]])
     // Trystero holds the first 2000 bytes for good: this slot stays closed (a new message there
     // would be glued onto them), other nonces go on.
     channel.receive(chunkOf(1, 10, true))
@@ -361,14 +361,14 @@ describe('connection guard: budgets', () => {
     channel.receive(encodePresenceFrame('t1', false))
     channel.receive(encodePresenceFrame('t3', true))
     channel.receive(encodePresenceFrame('x'.repeat(101), true))
-    expect(violations.map((v) => [v.kind, v.limit, v.figure])).toEqual([['room-token-budget', 2, 3], ['room-token-budget', 100, 101]])
+    expect(violations.map((v) => [v.kind, v.limitValue, v.figure])).toEqual([['room-token-budget', 2, 3], ['room-token-budget', 100, 101]])
     expect(delivered).toHaveLength(4)
   })
 
   it('meters rates with a burst, reports once per excess, and lets frames through', async () => {
     const { channel, violations, clock, pc } = setup({ rateLimit: { messagesPerSecond: 10, burstMessages: 20, bytesPerSecond: 1_000_000 } })
     for (let i = 0; i < 25; i++) channel.receive(encodePresenceFrame('t', true))
-    expect(violations.map((v) => [v.kind, v.limit, v.figure])).toEqual([['rate-messages', 10, 1]])
+    expect(violations.map((v) => [v.kind, v.limitValue, v.figure])).toEqual([['rate-messages', 10, 1]])
     clock.advance(1000)
     channel.receive(encodePresenceFrame('t', true))
     expect(violations).toHaveLength(1)
