@@ -26,6 +26,8 @@ export interface TrysteroYjsErrorDetails {
  * Its message already names the peer, message type and byte length; the same facts are fields.
  */
 export class TrysteroYjsError extends Error {
+  /** What happened, without the facts the message adds (peer, message type, bytes, limit). */
+  readonly summary: string
   readonly peerId: string | undefined
   readonly messageType: string | undefined
   readonly byteLength: number | undefined
@@ -37,6 +39,7 @@ export class TrysteroYjsError extends Error {
   constructor (summary: string, details: TrysteroYjsErrorDetails = {}) {
     super(describe(summary, details), details.cause === undefined ? undefined : { cause: details.cause })
     this.name = 'TrysteroYjsError'
+    this.summary = summary
     this.peerId = details.peerId
     this.messageType = details.messageType
     this.byteLength = details.byteLength

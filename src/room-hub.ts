@@ -325,7 +325,11 @@ export class RoomHub implements RoomEventListener {
     const guard = connectionGuard(this.room.getPeers()[peerId])
     if (guard === null || guard === undefined || this.options.actOnGuard === false) return () => {}
     const activity = (): void => this.liveness.heard(peerId)
-    const violation = (error: GuardViolation): void => this.disconnectPeer(peerId, error)
+    const violation = (error: GuardViolation): void => {
+      this.disconnectPeer(peerId, new TrysteroYjsError(`${error.summary}; peer disconnected`, {
+        peerId, messageType: error.messageType, byteLength: error.byteLength, limit: error.limit, limitValue: error.limitValue, figure: error.figure, cause: error
+      }))
+    }
     guard.on('activity', activity)
     guard.on('violation', violation)
     return () => {

@@ -57,6 +57,11 @@ export class ChildPeer {
 
   get alive (): boolean { return this.child.exitCode === null && this.child.signalCode === null }
 
+  /** Sends the process a signal: SIGSTOP and SIGCONT to pause it, SIGKILL to crash it. */
+  signal (signal: NodeJS.Signals): void {
+    this.child.kill(signal)
+  }
+
   async request<T = unknown> (type: string, args: Record<string, unknown> = {}, deadlineMs = 60_000): Promise<T> {
     if (!this.child.connected) throw new Error(`child peer is gone: ${this.stderrText.slice(-2000)}`)
     const id = this.nextId++

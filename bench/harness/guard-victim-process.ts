@@ -8,7 +8,7 @@ import * as Y from 'yjs'
 import { RTCPeerConnection } from 'node-datachannel/polyfill'
 import { cleanup } from 'node-datachannel'
 import { joinRoom, selfId } from '@trystero-p2p/mqtt'
-import { TrysteroProvider, docChannelKey } from '../../src/index.js'
+import { TrysteroProvider, TrysteroYjsError, docChannelKey } from '../../src/index.js'
 import { claimActionNames, connectionGuard, guardRtcPolyfill, type ConnectionGuardOptions } from '../../src/guard/index.js'
 import { roomChannelName } from '../../src/protocol/room-messages.js'
 
@@ -20,6 +20,13 @@ export interface VictimConfig {
   guardOptions?: ConnectionGuardOptions
   /** On a violation: only count it, or also close that connection (as the provider will). */
   onViolation?: 'record' | 'close'
+  /**
+   * The provider installs its own guard and acts on it (disconnects the peer), as it does for
+   * any app; `guarded` and `onViolation` are then ignored.
+   */
+  providerGuard?: boolean
+  /** More provider options (limits, password, …). */
+  providerOptions?: Record<string, unknown>
 }
 
 const config = JSON.parse(process.env['GUARD_VICTIM_CONFIG'] ?? 'null') as VictimConfig
@@ -40,7 +47,7 @@ const countReceived = (connection: object, channel: EventTarget): void => {
 const violations: Record<string, number> = {}
 const firstViolations: string[] = []
 
-const Base = config.guarded ? guardRtcPolyfill(RTCPeerConnection as never, config.guardOptions) as unknown as typeof RTCPeerConnection : RTCPeerConnection
+const Base = config.guarded && config.providerGuard !== true ? guardRtcPolyfill(RTCPeerConnection as never, config.guardOptions) as unknown as typeof RTCPeerConnection : RTCPeerConnection
 class VictimPeerConnection extends Base {
   override createDataChannel (label: string, init?: RTCDataChannelInit): any {
     const channel = super.createDataChannel(label, init)
@@ -61,7 +68,7 @@ class VictimPeerConnection extends Base {
   }
 }
 
-if (config.guarded) {
+if (config.guarded && config.providerGuard !== true) {
   // What the integration will do: claim the room channel and our document's channel, in this room.
   claimActionNames([roomChannelName, docChannelKey('')], { appId: config.appId, roomId: config.roomId })
 }
@@ -73,14 +80,23 @@ const provider = new TrysteroProvider(doc, config.roomId, {
   joinRoom,
   relayConfig: { urls: [config.brokerUrl] },
   rtcPolyfill: VictimPeerConnection,
-  // The victim sets up its own guard (or none) and reacts to violations itself (onViolation).
-  connectionGuard: false,
+  // The victim sets up its own guard (or none) and reacts to violations itself (onViolation),
+  // unless the provider is to do it as for any app.
+  connectionGuard: config.providerGuard === true,
   rtcConfig: { iceServers: [] },
   trickleIce: false,
-  _test_only_sharedPeerIdleMs: 0
+  _test_only_sharedPeerIdleMs: 0,
+  ...config.providerOptions
 } as never)
-provider.on('error', () => {})
-provider.on('warning', () => {})
+/** What the provider reported, for the tests to read. */
+const reports: Array<{ kind: 'error' | 'warning', message: string, peerId?: string, limit?: string, figure?: number }> = []
+let reportWaiters: Array<() => void> = []
+const record = (kind: 'error' | 'warning') => (error: TrysteroYjsError): void => {
+  reports.push({ kind, message: error.message, ...(error.peerId === undefined ? {} : { peerId: error.peerId }), ...(error.limit === undefined ? {} : { limit: error.limit }), ...(error.figure === undefined ? {} : { figure: error.figure }) })
+  for (const wake of [...reportWaiters]) wake()
+}
+provider.on('error', record('error'))
+provider.on('warning', record('warning'))
 
 const left = new Set<string>()
 /** Woken on every join and leave Trystero reports in the room. */
@@ -121,8 +137,22 @@ const handle = async (command: { type: string, [key: string]: any }): Promise<un
         violations,
         firstViolations,
         guards: Object.fromEntries(Object.entries(peers).map(([id, connection]) => [id, guardStats(connection)])),
-        left: [...left]
+        left: [...left],
+        reports
       }
+    }
+    case 'wait-report': {
+      const pattern = new RegExp(command['pattern'] as string)
+      const found = (): boolean => reports.some((r) => pattern.test(r.message))
+      await whenTrue(`a report matching ${pattern.source}`, found, command['deadlineMs'] as number ?? 30_000,
+        (wake) => { reportWaiters.push(wake); return () => { reportWaiters = reportWaiters.filter((w) => w !== wake) } })
+      return reports.find((r) => pattern.test(r.message))
+    }
+    case 'wait-peers': {
+      const expected = (command['peers'] as string[]).slice().sort().join(' ')
+      await whenTrue(`provider peers [${expected}]`, () => provider.peers.slice().sort().join(' ') === expected, command['deadlineMs'] as number ?? 30_000,
+        (wake) => { provider.on('peers', wake); return () => provider.off('peers', wake) })
+      return provider.peers
     }
     case 'insert':
       text.insert(text.length, command['text'] as string)
