@@ -28,13 +28,20 @@ export class AttackerPeerConnection extends PolyfillPeerConnection {
   }
 }
 
-/** Sends every frame, waiting whenever more than 4 MiB are queued. Returns the bytes sent. */
+/**
+ * Sends every frame, waiting whenever more than 4 MiB are queued; stops early if the channel
+ * closes (the victim disconnected us). Returns the bytes sent.
+ */
 export const sendAll = async (channel: RTCDataChannel, frames: Iterable<Uint8Array<ArrayBuffer>>): Promise<number> => {
   let bytes = 0
   for (const frame of frames) {
     if (channel.bufferedAmount > 4 * MiB) {
-      await new Promise((resolve) => channel.addEventListener('bufferedamountlow', resolve, { once: true }))
+      await new Promise((resolve) => {
+        channel.addEventListener('bufferedamountlow', resolve, { once: true })
+        channel.addEventListener('close', resolve, { once: true })
+      })
     }
+    if (channel.readyState !== 'open') break
     channel.send(frame)
     bytes += frame.byteLength
   }
