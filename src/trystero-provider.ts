@@ -11,6 +11,7 @@ import { TrysteroYjsError } from './errors.js'
 import { decodeAwarenessEntries, encodeAwarenessEntries } from './protocol/awareness-entries.js'
 import { decodeFrame, encodeFrame, type DocMessage } from './protocol/doc-messages.js'
 import { ReportingObservable } from './reporting-observable.js'
+import { SignalingMonitor, defaultStrategyRelaySockets, type GetRelaySockets, type SignalingStatus } from './signaling-status.js'
 import { RoomHub, type ChannelHandle, type ChannelMember } from './room-hub.js'
 import { acquireRoom, type RoomLease } from './room-lease.js'
 import type { JoinRoom, JoinRoomCallbacks, TrysteroConfig, TrysteroRoom } from './room-types.js'
@@ -32,6 +33,8 @@ export interface TrysteroProviderEvents {
   error: (error: TrysteroYjsError) => void
   /** Something ignored safely: an unknown message, a peer without our protocol. */
   warning: (warning: TrysteroYjsError) => void
+  /** The state of signaling changed: a relay connected, failed or came back (see `signaling`). */
+  signaling: (status: SignalingStatus) => void
 }
 
 /** The provider's own options; every other option is passed to the strategy's `joinRoom`. */
@@ -43,6 +46,11 @@ export interface ProviderOwnOptions<Config extends { appId: string } = TrysteroC
   joinRoom?: JoinRoom<Config>
   /** Trystero's third `joinRoom` argument (`onJoinError`, `onPeerHandshake`, `handshakeTimeoutMs`). */
   joinCallbacks?: JoinRoomCallbacks
+  /**
+   * The strategy module's `getRelaySockets`, next to its `joinRoom`, for `provider.signaling`.
+   * Default: the `trystero` package's, when `joinRoom` is not given either.
+   */
+  getRelaySockets?: GetRelaySockets
   /**
    * Names the document within the room, so several documents can share a room (PROTOCOL.md §3.1).
    * Default: the document's guid for a subdocument, else `""` (the room's main document).
@@ -137,11 +145,12 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   private savedLocalState: Record<string, unknown> | null = null
   private resyncTimer: ReturnType<typeof setInterval> | null = null
   private syncedWaiters: Array<{ resolve: () => void, reject: (error: Error) => void }> = []
+  private readonly signalingMonitor: SignalingMonitor
 
   constructor (doc: Y.Doc, roomOrId: string | TrysteroRoom, options: TrysteroProviderOptions<Config> = {}) {
     super()
     const {
-      joinRoom, joinCallbacks, docName, awareness, connect = true, resyncInterval = 0,
+      joinRoom, joinCallbacks, getRelaySockets, docName, awareness, connect = true, resyncInterval = 0,
       maxMessageBytes = defaultMaxMessageBytes, peerHelloTimeout = defaultPeerHelloTimeout, ...strategyConfig
     } = options
     if (typeof roomOrId === 'string' ? roomOrId.length === 0 : typeof roomOrId?.makeAction !== 'function') {
@@ -158,6 +167,12 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     this.maxMessageBytes = maxMessageBytes
     this.joinOptions = { joinRoom, joinCallbacks, peerHelloTimeout }
     this.strategyConfig = { appId: defaultAppId, ...strategyConfig } as TrysteroConfig
+    this.signalingMonitor = new SignalingMonitor({
+      getRelaySockets: getRelaySockets ?? (joinRoom === undefined && this.fixedRoom === null ? defaultStrategyRelaySockets() : undefined),
+      urls: this.strategyConfig.relayConfig?.urls,
+      onChange: (status) => this.emit('signaling', [status]),
+      onUnreachable: (error) => this.reportError(error)
+    })
 
     doc.on('destroy', this.onDocDestroy)
     this.awareness.on('update', this.onAwarenessUpdate)
@@ -187,6 +202,15 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   /** Trystero peer ids of the peers that have this document open. */
   get peers (): string[] {
     return [...this.remotePeers.keys()]
+  }
+
+  /**
+   * Which signaling relays this peer reaches, watched while connecting or connected: with none
+   * reachable, no new peer can find us. Each change is a `signaling` event; every relay failing
+   * is also an `error`.
+   */
+  get signaling (): SignalingStatus {
+    return this.signalingMonitor.status
   }
 
   /** The Trystero room while connected (use it for your own actions, `ping`, …), else `null`. */
@@ -639,6 +663,8 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   private setStatus (status: ProviderStatus): void {
     if (status === this._status) return
     this._status = status
+    if (status === 'disconnected') this.signalingMonitor.stop()
+    else this.signalingMonitor.start()
     this.emit('status', [{ status, connected: status === 'connected' }])
   }
 

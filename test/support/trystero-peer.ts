@@ -58,6 +58,8 @@ export interface TrysteroPeer {
   joinRoom: JoinRoom<TrysteroConfig>
   /** The config to join rooms with: the local signaling and loopback WebRTC. */
   config: TrysteroConfig & Record<string, unknown>
+  /** The strategy module's `getRelaySockets`, for `provider.signaling`. */
+  getRelaySockets: () => Record<string, WebSocket | undefined>
   /** Closes this peer's relay sockets. Rooms must have been left (providers destroyed). */
   closeRelays: () => void
 }
@@ -102,6 +104,7 @@ export const createTrysteroPeer = async (signaling: Signaling, appId = 'trystero
       trickleIce: false,
       _test_only_sharedPeerIdleMs: 0
     },
+    getRelaySockets: strategy.getRelaySockets,
     closeRelays: () => {
       strategy.pauseRelayReconnection?.()
       for (const socket of Object.values(strategy.getRelaySockets())) socket?.close()
