@@ -20,9 +20,13 @@ export interface TrysteroYjsErrorDetails {
  * Its message already names the peer, message type and byte length; the same facts are fields.
  */
 export class TrysteroYjsError extends Error {
+  /** Trystero peer id of the remote peer involved, if any. */
   readonly peerId: string | undefined
+  /** Message type, e.g. `sync-step2`, `awareness`, `hello`, `frame`, `unknown(7)`. */
   readonly messageType: string | undefined
+  /** Byte length of the offending Trystero message. */
   readonly byteLength: number | undefined
+  /** Document name of the provider that reports it. */
   readonly docName: string | undefined
 
   constructor (summary: string, details: TrysteroYjsErrorDetails = {}) {

@@ -26,7 +26,9 @@ export type RelayState = 'connecting' | 'open' | 'failed' | 'unknown'
 
 /** One signaling relay (Nostr relay, MQTT broker or BitTorrent tracker) and its state. */
 export interface RelayStatus {
+  /** The relay's URL, as configured or as the strategy opened it. */
   url: string
+  /** See {@link RelayState}. */
   state: RelayState
 }
 
@@ -39,6 +41,7 @@ export interface SignalingStatus {
   total: number
   /** Relays connected now. */
   reachable: number
+  /** Each relay and its state. */
   relays: RelayStatus[]
   /** The last failure seen, naming its relay, e.g. `ws://…: could not connect (code 1006)`; `null` if none. */
   lastError: string | null
@@ -46,8 +49,11 @@ export interface SignalingStatus {
 
 /** What `getRelaySockets()` returns: a WebSocket, or anything with its `readyState` and events. */
 export interface RelaySocket {
+  /** WebSocket's: 0 connecting, 1 open, 2 closing, 3 closed. */
   readonly readyState: number
+  /** For `open`, `close` and `error`, heard at once rather than at the next look. */
   addEventListener?: (type: string, listener: (event: unknown) => void) => void
+  /** Undoes `addEventListener`. */
   removeEventListener?: (type: string, listener: (event: unknown) => void) => void
 }
 

@@ -26,6 +26,7 @@ export interface TrysteroProviderEvents {
   status: (event: { status: ProviderStatus, connected: boolean }) => void
   /** Synced state changed (PROTOCOL.md §3.4). Same as `synced`; y-websocket emits both. */
   sync: (synced: boolean) => void
+  /** Synced state changed (PROTOCOL.md §3.4): `true` once every peer with the document answered. */
   synced: (synced: boolean) => void
   /** Peers that have this document open. `webrtcPeers`/`bcPeers` are y-webrtc's names. */
   peers: (event: { added: string[], removed: string[], peers: string[], webrtcPeers: string[], bcPeers: string[] }) => void
@@ -106,7 +107,9 @@ const loadDefaultJoinRoom = async (): Promise<JoinRoom<any>> => {
  * working). See PROTOCOL.md for what goes over the wire and when `synced` is true.
  */
 export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig> extends ReportingObservable<TrysteroProviderEvents> {
+  /** The document this provider syncs. */
   readonly doc: Y.Doc
+  /** Everyone's presence (cursor, name) for this document: give it to your editor binding. */
   readonly awareness: Awareness
   /** The document's name within the room (PROTOCOL.md §3.1). */
   readonly docName: string
