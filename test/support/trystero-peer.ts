@@ -3,8 +3,8 @@
  * every peer gets its own instance of the strategy and of `@trystero-p2p/core`: vitest inlines
  * them (vitest.config.ts) and `vi.resetModules()` makes the next import a fresh one.
  *
- * WebRTC is node-datachannel's polyfill, on loopback, with the settings from
- * ../shared/notes/trystero-in-node.md (no ICE servers, 127.0.0.1, no trickle ICE).
+ * WebRTC is node-datachannel's polyfill, on loopback, with the settings that work on a machine
+ * with no network interface (no ICE servers, bound to 127.0.0.1, no trickle ICE).
  */
 import { vi } from 'vitest'
 import mqtt from 'mqtt'
