@@ -45,6 +45,8 @@ const readApi = (): Map<string, ApiItem[]> => {
         const modifiers = ts.canHaveModifiers(member) ? ts.getModifiers(member) ?? [] : []
         if (modifiers.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword || m.kind === ts.SyntaxKind.ProtectedKeyword)) continue
         const memberSymbol = (member as unknown as { symbol: ts.Symbol }).symbol
+        // `@internal`: public in JavaScript only for the package's own modules.
+        if (memberSymbol.getJsDocTags(checker).some((tag) => tag.name === 'internal')) continue
         items.push({ path: `${exported.name}.${memberSymbol.name}`, name: memberSymbol.name, export: exported.name, documented: hasDoc(memberSymbol) })
       }
     }
