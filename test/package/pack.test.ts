@@ -15,8 +15,8 @@ const built = existsSync(`${root}dist/index.js`)
 describe.skipIf(!built)('npm pack (run `npm run build` first; `npm test` does)', () => {
   it('packs the build, the README and the docs it links to, and no sources, tests or demo', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root })
-    const [{ files }] = JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>
-    const paths = files.map((file) => file.path)
+    const [pack] = JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>
+    const paths = pack!.files.map((file) => file.path)
     expect(paths).toEqual(expect.arrayContaining([
       'package.json', 'README.md', 'PROTOCOL.md', 'docs/editors.md', 'docs/lww-vs-ymap.md',
       'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/node.js', 'dist/testing.js', 'dist/lww.js', 'dist/compare.js', 'dist/broker-cli.js'
