@@ -7,8 +7,9 @@ console.log(`
   trystero-yjs demo
   signaling (MQTT over WebSocket, this machine only): ${demo.broker.url}
 
-  Open this link in two windows (or on two devices of this machine), and type:
+  Open this link in two browser windows (each tab is its own user), and type:
     ${demo.url}?room=${room}
+  The page and its signaling listen on this machine only.
 
   Ctrl+C to stop.
 `)

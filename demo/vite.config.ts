@@ -23,11 +23,13 @@ export default defineConfig({
     chunkSizeWarningLimit: 1024,
     rollupOptions: {
       output: {
-        // Each strategy in a chunk named after it: the page loads only the one chosen
-        // (test/browser checks which ones it requested).
+        // Each strategy and each editor in a chunk named after it: the page loads only the ones
+        // chosen (test/browser checks which ones it requested).
         chunkFileNames: (chunk) => {
           const strategy = chunk.moduleIds.map((id) => /@trystero-p2p[\\/](nostr|torrent|mqtt)[\\/]/.exec(id)?.[1]).find(Boolean)
-          return strategy === undefined ? 'assets/[name]-[hash].js' : `assets/strategy-${strategy}-[hash].js`
+          if (strategy !== undefined) return `assets/strategy-${strategy}-[hash].js`
+          const editor = chunk.moduleIds.map((id) => /demo[\\/]src[\\/]editors[\\/](codemirror|tiptap|quill)\.ts$/.exec(id)?.[1]).find(Boolean)
+          return editor === undefined ? 'assets/[name]-[hash].js' : `assets/editor-${editor}-[hash].js`
         }
       }
     }

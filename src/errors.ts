@@ -28,12 +28,19 @@ export interface TrysteroYjsErrorDetails {
 export class TrysteroYjsError extends Error {
   /** What happened, without the facts the message adds (peer, message type, bytes, limit). */
   readonly summary: string
+  /** Trystero peer id of the remote peer involved, if any. */
   readonly peerId: string | undefined
+  /** Message type, e.g. `sync-step2`, `awareness`, `hello`, `frame`, `unknown(7)`. */
   readonly messageType: string | undefined
+  /** Byte length of the offending Trystero message. */
   readonly byteLength: number | undefined
+  /** Document name of the provider that reports it. */
   readonly docName: string | undefined
+  /** The limit a peer went over (a `ProviderLimits` name). */
   readonly limit: string | undefined
+  /** That limit's value. */
   readonly limitValue: number | undefined
+  /** What the peer reached. */
   readonly figure: number | undefined
 
   constructor (summary: string, details: TrysteroYjsErrorDetails = {}) {

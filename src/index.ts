@@ -7,3 +7,4 @@ export type { JoinRoom, JoinRoomCallbacks, PeerTarget, TrysteroAction, TrysteroC
 export type { Traffic } from './traffic.js'
 export { deriveRoomKeys, viewKeyOf } from './admission/room-keys.js'
 export type { RoomKeys, RoomRole } from './admission/room-keys.js'
+export type { GetRelaySockets, RelaySocket, RelayState, RelayStatus, SignalingStatus } from './signaling-status.js'

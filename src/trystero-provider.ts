@@ -14,6 +14,7 @@ import { AwarenessSync } from './provider/awareness-sync.js'
 import { DocSession, type SessionHost } from './provider/doc-session.js'
 import { joinConfig, loadDefaultJoinRoom, resolveOptions, type ResolvedOptions, type TrysteroProviderOptions } from './provider/options.js'
 import { ReportingObservable } from './reporting-observable.js'
+import { SignalingMonitor, defaultStrategyRelaySockets, type SignalingStatus } from './signaling-status.js'
 import { RoomHub, type ChannelMember } from './room-hub.js'
 import { acquireRoom, type RoomLease } from './room-lease.js'
 import type { TrysteroConfig, TrysteroRoom } from './room-types.js'
@@ -30,6 +31,7 @@ export interface TrysteroProviderEvents {
   status: (event: { status: ProviderStatus, connected: boolean }) => void
   /** Synced state changed (PROTOCOL.md §3.4). Same as `synced`; y-websocket emits both. */
   sync: (synced: boolean) => void
+  /** Synced state changed (PROTOCOL.md §3.4): `true` once every peer with the document answered. */
   synced: (synced: boolean) => void
   /** Peers that have this document open. `webrtcPeers`/`bcPeers` are y-webrtc's names. */
   peers: (event: { added: string[], removed: string[], peers: string[], webrtcPeers: string[], bcPeers: string[] }) => void
@@ -37,6 +39,8 @@ export interface TrysteroProviderEvents {
   error: (error: TrysteroYjsError) => void
   /** Something ignored safely: an unknown message, a peer without our protocol. */
   warning: (warning: TrysteroYjsError) => void
+  /** The state of signaling changed: a relay connected, failed or came back (see `signaling`). */
+  signaling: (status: SignalingStatus) => void
 }
 
 /**
@@ -52,7 +56,9 @@ export interface TrysteroProviderEvents {
  * working). See PROTOCOL.md for what goes over the wire and when `synced` is true.
  */
 export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig> extends ReportingObservable<TrysteroProviderEvents> {
+  /** The document this provider syncs. */
   readonly doc: Y.Doc
+  /** Everyone's presence (cursor, name) for this document: give it to your editor binding. */
   readonly awareness: Awareness
   /** The document's name within the room (PROTOCOL.md §3.1). */
   readonly docName: string
@@ -83,6 +89,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   private credentials: Promise<RoomCredentials | null> | null = null
   private resyncTimer: ReturnType<typeof setInterval> | null = null
   private syncedWaiters: Array<{ resolve: () => void, reject: (error: Error) => void }> = []
+  private readonly signalingMonitor: SignalingMonitor
 
   constructor (doc: Y.Doc, roomOrId: string | TrysteroRoom, options: TrysteroProviderOptions<Config> = {}) {
     super()
@@ -104,6 +111,13 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     this.awarenessSync = new AwarenessSync(this.awareness, this, this.docName, {
       error: (error) => this.reportError(error),
       warning: (warning) => this.reportWarning(warning)
+    })
+    const { getRelaySockets, joinRoom } = this.options.own
+    this.signalingMonitor = new SignalingMonitor({
+      getRelaySockets: getRelaySockets ?? (joinRoom === undefined && this.fixedRoom === null ? defaultStrategyRelaySockets() : undefined),
+      urls: this.options.strategyConfig.relayConfig?.urls,
+      onChange: (status) => this.emit('signaling', [status]),
+      onUnreachable: (error) => this.reportError(error)
     })
     this.sessionHost = {
       doc,
@@ -154,6 +168,15 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   /** Trystero peer ids of the peers that have this document open. */
   get peers (): string[] {
     return this.session?.peerIds ?? []
+  }
+
+  /**
+   * Which signaling relays this peer reaches, watched while connecting or connected: with none
+   * reachable, no new peer can find us. Each change is a `signaling` event; every relay failing
+   * is also an `error`.
+   */
+  get signaling (): SignalingStatus {
+    return this.signalingMonitor.status
   }
 
   /** The Trystero room while connected (use it for your own actions, `ping`, …), else `null`. */
@@ -352,6 +375,8 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   private setStatus (status: ProviderStatus): void {
     if (status === this._status) return
     this._status = status
+    if (status === 'disconnected') this.signalingMonitor.stop()
+    else this.signalingMonitor.start()
     this.emit('status', [{ status, connected: status === 'connected' }])
   }
 

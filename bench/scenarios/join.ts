@@ -82,7 +82,7 @@ export const joinTable = (rows: JoinRow[]): Table => ({
     ratio(a.syncedMs?.median, b.syncedMs?.median), formatSpread(a.afterChannelOpenMs), formatSpread(b.afterChannelOpenMs), `${a.lateChannelRuns} / ${b.lateChannelRuns}`,
     `${a.failures}/${a.runs} / ${b.failures}/${b.runs}`]),
   notes: ['the first peer holds the document ("small": 10 KB of text)',
-    'before the channel opens: signaling (MQTT broker / y-webrtc server), offer and answer, ICE and DTLS — node-datachannel sometimes finishes DTLS ~1 s after ICE (see ../shared/notes/y-webrtc-baseline.md); after it opens: the provider\'s own handshake and sync',
+    'before the channel opens: signaling (MQTT broker / y-webrtc server), offer and answer, ICE and DTLS — node-datachannel sometimes finishes DTLS ~1 s after ICE (seen in the y-webrtc baseline too, see README); after it opens: the provider\'s own handshake and sync',
     `channel open > ${lateChannelMs} ms: runs where the last joiner's first channel was that late; with 5 peers the late link is usually another one, and shows in the after-open column instead`,
     'both on node-datachannel: see bench/harness/contenders.ts',
     ...failureNotes(rows)]

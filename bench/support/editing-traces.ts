@@ -1,15 +1,19 @@
 /**
- * Real editing traces from ../shared/data/editing-traces/ (CC BY 4.0: Joseph Gentle's
- * editing-traces collection; automerge-paper prepared by Martin Kleppmann). They are read in
- * place, never copied into this repository; when they are absent, callers get `null` and fall
- * back to a generated document, and say so.
+ * Real editing traces (CC BY 4.0: Joseph Gentle's public editing-traces collection;
+ * automerge-paper prepared by Martin Kleppmann), read from the folder `EDITING_TRACES_DIR` names
+ * (default: `data/editing-traces` in the folder above the repository, where the project's
+ * developers keep them). They are read in place, never copied into this repository; when they are
+ * absent, callers get `null` and fall back to a generated document, and say so.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { gunzipSync } from 'node:zlib'
 import { fileURLToPath } from 'node:url'
 import * as Y from 'yjs'
 
-export const tracesDirectory = fileURLToPath(new URL('../../../shared/data/editing-traces/', import.meta.url))
+const configured = process.env['EDITING_TRACES_DIR']
+export const tracesDirectory = configured === undefined || configured === ''
+  ? fileURLToPath(new URL('../../../shared/data/editing-traces/', import.meta.url))
+  : `${configured.replace(/[\\/]+$/, '')}/`
 
 export const traceCredit = 'editing traces: Joseph Gentle, editing-traces (CC BY 4.0); automerge-paper: Martin Kleppmann'
 

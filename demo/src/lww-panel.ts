@@ -2,12 +2,33 @@
  * A sandbox for learners: two simulated replicas, A and B, on a simulated network. Each edit
  * is applied to an LWW map on a wall clock, one on a hybrid logical clock, and a Y.Map — by the
  * comparison layer's own runner (trystero-yjs/compare), replayed from the start at every change.
- * Edits happen one second apart; B's clock can run fast or slow; A can go offline.
+ * Edits happen one second apart; B's clock can run fast or slow; A can go offline. A built-in
+ * scenario loads into the same controls (its steps, B's clock), and edits then extend it.
  */
 import { builtInScenarios, runScenario, sideLabels, type Scenario, type ScenarioResult, type ScenarioStep, type SideId } from 'trystero-yjs/compare'
 
 const sides: SideId[] = ['lww-wall', 'lww-hlc', 'ymap']
 const stepMs = 1000
+
+/** A blank sandbox: A and B, B's clock skewed by the slider. */
+const blank = (skewMs: number): Scenario => ({
+  id: 'sandbox',
+  title: 'Your edits',
+  question: '',
+  replicas: [{ id: 'A', clientId: 1 }, { id: 'B', clientId: 2, clockSkewMs: skewMs }],
+  latencyMs: 50,
+  steps: []
+})
+
+export const describeStep = (step: ScenarioStep): string => {
+  const at = `${(step.at / 1000).toFixed(step.at % 100 === 0 ? 1 : 2)} s`
+  if ('set' in step) return `${at} — ${step.replica} sets ${step.set} = ${JSON.stringify(step.value)}`
+  if ('delete' in step) return `${at} — ${step.replica} deletes ${step.delete}`
+  if ('offline' in step) return `${at} — ${step.offline} goes offline`
+  if ('online' in step) return `${at} — ${step.online} is back online`
+  if ('partition' in step) return `${at} — the network splits: ${step.partition.map((group) => `{${group.join(', ')}}`).join(' | ')}`
+  return `${at} — the network heals`
+}
 
 export const mountLwwPanel = (root: HTMLElement): void => {
   const $ = <T extends HTMLElement>(selector: string): T => root.querySelector<T>(selector)!
@@ -19,22 +40,17 @@ export const mountLwwPanel = (root: HTMLElement): void => {
   const script = $<HTMLOListElement>('#lww-script')
   const results = $<HTMLElement>('#lww-results')
   const preset = $<HTMLSelectElement>('#lww-preset')
+  const playing = $<HTMLElement>('#lww-playing')
 
-  let steps: ScenarioStep[] = []
+  // What is played is always this scenario: the controls show it, and edits extend it (a preset
+  // included), so that the list, the slider and the table never disagree.
+  let scenario = blank(0)
   let run = 0
 
-  const sandbox = (): Scenario => ({
-    id: 'sandbox',
-    title: 'Your edits',
-    question: '',
-    replicas: [{ id: 'A', clientId: 1 }, { id: 'B', clientId: 2, clockSkewMs: Number(skew.value) }],
-    latencyMs: 50,
-    steps
-  })
+  const skewOfB = (): number => scenario.replicas.find((r) => r.id === 'B')?.clockSkewMs ?? 0
+  const nextTime = (): number => scenario.steps.length === 0 ? 0 : Math.max(...scenario.steps.map((s) => s.at)) + stepMs
 
-  const nextTime = (): number => steps.length === 0 ? 0 : steps[steps.length - 1]!.at + stepMs
-
-  const replay = async (scenario: Scenario): Promise<void> => {
+  const replay = async (): Promise<void> => {
     const mine = ++run
     results.setAttribute('aria-busy', 'true')
     const result = await runScenario(scenario)
@@ -43,15 +59,26 @@ export const mountLwwPanel = (root: HTMLElement): void => {
     results.setAttribute('aria-busy', 'false')
   }
 
-  const renderScript = (): void => {
-    script.replaceChildren(...steps.map((step) => {
-      const item = document.createElement('li')
-      const at = `${(step.at / 1000).toFixed(1)} s`
-      item.textContent = 'set' in step ? `${at} — ${step.replica} sets ${step.set} = ${JSON.stringify(step.value)}`
-        : 'delete' in step ? `${at} — ${step.replica} deletes ${step.delete}`
-          : 'offline' in step ? `${at} — ${step.offline} goes offline` : 'online' in step ? `${at} — ${step.online} is back online` : `${at}`
-      return item
-    }))
+  /** The controls, from the scenario: its steps, B's clock, whether A is offline at the end. */
+  const renderControls = (): void => {
+    script.replaceChildren(...scenario.steps.map((step) => Object.assign(document.createElement('li'), { textContent: describeStep(step) })))
+    skew.value = String(skewOfB())
+    skewLabel.value = `${skewOfB() >= 0 ? '+' : ''}${(skewOfB() / 1000).toFixed(1)} s`
+    skew.disabled = !scenario.replicas.some((r) => r.id === 'B')
+    let aOffline = false
+    for (const step of scenario.steps) {
+      if ('offline' in step && step.offline === 'A') aOffline = true
+      if ('online' in step && step.online === 'A') aOffline = false
+    }
+    offline.checked = aOffline
+    playing.textContent = scenario.id === 'sandbox' ? '' : `Playing “${scenario.title}”: ${scenario.question}`
+    playing.hidden = scenario.id === 'sandbox'
+    if (scenario.id === 'sandbox') preset.value = ''
+  }
+
+  const update = (): void => {
+    renderControls()
+    void replay()
   }
 
   const renderResult = (result: ScenarioResult): void => {
@@ -83,15 +110,14 @@ export const mountLwwPanel = (root: HTMLElement): void => {
       const side = result.sides.find((s) => s.side === sideId)!
       footer.insertCell().textContent = `${side.converged ? 'yes' : 'no'}${side.causallyLaterLost > 0 ? ` · ${side.causallyLaterLost} causally later write${side.causallyLaterLost === 1 ? '' : 's'} lost` : ''}`
     }
-    results.replaceChildren(...(keys.length === 0 ? [Object.assign(document.createElement('p'), { textContent: 'Make an edit as A or B.' })] : [table]))
+    results.replaceChildren(...(keys.length === 0 ? [Object.assign(document.createElement('p'), { className: 'hint', textContent: 'Make an edit as A or B, or play a built-in scenario.' })] : [table]))
   }
 
   const edit = (replica: 'A' | 'B', operation: 'set' | 'delete'): void => {
     const k = key.value.trim()
     if (k.length === 0) return
-    steps.push(operation === 'set' ? { at: nextTime(), replica, set: k, value: value.value } : { at: nextTime(), replica, delete: k })
-    renderScript()
-    void replay(sandbox())
+    scenario.steps.push(operation === 'set' ? { at: nextTime(), replica, set: k, value: value.value } : { at: nextTime(), replica, delete: k })
+    update()
   }
 
   for (const replica of ['A', 'B'] as const) {
@@ -99,27 +125,23 @@ export const mountLwwPanel = (root: HTMLElement): void => {
     $(`#lww-${replica.toLowerCase()}-delete`).addEventListener('click', () => edit(replica, 'delete'))
   }
   skew.addEventListener('input', () => {
-    skewLabel.value = `${Number(skew.value) > 0 ? '+' : ''}${(Number(skew.value) / 1000).toFixed(1)} s`
-    void replay(sandbox())
+    scenario.replicas = scenario.replicas.map((r) => r.id === 'B' ? { ...r, clockSkewMs: Number(skew.value) } : r)
+    update()
   })
   offline.addEventListener('change', () => {
-    steps.push(offline.checked ? { at: nextTime(), offline: 'A' } : { at: nextTime(), online: 'A' })
-    renderScript()
-    void replay(sandbox())
+    scenario.steps.push(offline.checked ? { at: nextTime(), offline: 'A' } : { at: nextTime(), online: 'A' })
+    update()
   })
   $('#lww-reset').addEventListener('click', () => {
-    steps = []
-    offline.checked = false
-    renderScript()
-    void replay(sandbox())
+    scenario = blank(0)
+    update()
   })
-  for (const scenario of builtInScenarios()) preset.append(new Option(scenario.title, scenario.id))
+  for (const builtIn of builtInScenarios()) preset.append(new Option(builtIn.title, builtIn.id))
   preset.addEventListener('change', () => {
-    const scenario = builtInScenarios().find((s) => s.id === preset.value)
-    if (scenario === undefined) return
-    $('#lww-preset-question').textContent = scenario.question
-    void replay(scenario)
+    const chosen = builtInScenarios().find((s) => s.id === preset.value)
+    if (chosen === undefined) return
+    scenario = structuredClone(chosen)
+    update()
   })
-  renderScript()
-  void replay(sandbox())
+  update()
 }

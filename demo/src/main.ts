@@ -1,16 +1,20 @@
 /**
- * The demo: a shared CodeMirror document with everyone's cursor, a chat, the peers in the room,
- * and a sandbox comparing last-writer-wins with Y.Map. Everything but the signaling goes peer to
- * peer; the document is also kept in this browser (IndexedDB).
+ * The demo: a shared document in the editor of your choice (CodeMirror, Tiptap or Quill) with
+ * everyone's caret, a chat, the people in the room, and a sandbox comparing last-writer-wins with
+ * Y.Map. Everything but the signaling goes peer to peer; the document is also kept in this
+ * browser (IndexedDB).
  */
 import * as Y from 'yjs'
 import { IndexeddbPersistence } from 'y-indexeddb'
 import { TrysteroProvider, type TrysteroYjsError } from 'trystero-yjs'
 import { mountChat, type ChatMessage } from './chat-panel.js'
-import { mountEditor } from './editor.js'
+import { mountConnectionBadge } from './connection-badge.js'
+import { editors, type EditorChoice } from './editors/index.js'
+import type { MountedEditor } from './editors/editor-types.js'
 import { loadIdentity, saveIdentity, type Identity } from './identity.js'
 import { mountLwwPanel } from './lww-panel.js'
 import { mountPeersPanel } from './peers-panel.js'
+import { quietRemoteClose } from './quiet-close.js'
 import { readRoomSettings, settingsUrl, signalingChoices, type SignalingChoice } from './room-settings.js'
 import { loadStrategy } from './signaling.js'
 import './style.css'
@@ -19,7 +23,7 @@ const $ = <T extends HTMLElement>(selector: string): T => document.querySelector
 
 const settings = readRoomSettings(new URL(location.href))
 history.replaceState(null, '', settingsUrl(new URL(location.href), settings))
-let identity: Identity = loadIdentity(localStorage)
+let identity: Identity = loadIdentity(sessionStorage)
 
 const doc = new Y.Doc()
 // The local copy loads while the strategy's code does: the provider may not exist yet.
@@ -37,41 +41,83 @@ const relayUrls = settings.relayUrls ?? strategy.defaultRelayUrls
 const provider = new TrysteroProvider(doc, settings.room, {
   appId: 'trystero-yjs-demo',
   joinRoom: strategy.joinRoom,
+  getRelaySockets: strategy.getRelaySockets,
   relayConfig: { urls: relayUrls },
+  rtcPolyfill: quietRemoteClose(RTCPeerConnection),
   ...(strategy.rtcConfig === undefined ? {} : { rtcConfig: strategy.rtcConfig })
 })
 provider.awareness.setLocalStateField('user', identity)
+// For the curious, in the browser console: trysteroYjsDemo.provider.peers, .signaling, .doc …
+Object.assign(window, { trysteroYjsDemo: { doc, provider } })
 
 const problems = $<HTMLUListElement>('#problems')
 const report = (kind: string) => (problem: TrysteroYjsError): void => {
   const item = document.createElement('li')
+  item.dataset['kind'] = kind
   item.textContent = `${kind}: ${problem.message}`
   problems.prepend(item)
-  problems.closest('details')!.hidden = false
+  const details = problems.closest('details')!
+  details.hidden = false
+  if (kind === 'error') details.open = true
 }
 provider.on('error', report('error'))
 provider.on('warning', report('warning'))
 
-mountEditor($('#editor'), doc.getText('codemirror'), provider.awareness)
+mountConnectionBadge($('#status'), $('#relay-list'), provider)
 mountChat($('#chat-panel'), doc.getArray<ChatMessage>('chat'), () => identity)
 mountPeersPanel($('#peers-panel'), provider, () => identity)
 mountLwwPanel($('#lww-panel'))
 
+// The editor: each loads when chosen; switching keeps the document (each has its own part).
+let editor: MountedEditor | null = null
+let editorChoice = settings.editor
+let mounting = Promise.resolve()
+const showEditor = async (choice: EditorChoice): Promise<void> => {
+  editorChoice = choice
+  for (const tab of document.querySelectorAll<HTMLButtonElement>('#editor-tabs [data-editor]')) {
+    tab.setAttribute('aria-selected', String(tab.dataset['editor'] === choice))
+  }
+  $('#editor-detail').textContent = editors[choice].detail
+  history.replaceState(null, '', settingsUrl(new URL(location.href), { ...readRoomSettings(new URL(location.href)), editor: choice }))
+  const host = $('#editor')
+  host.setAttribute('aria-busy', 'true')
+  const { mount } = await editors[choice].load()
+  if (editorChoice !== choice) return
+  editor?.destroy()
+  // The old editor's caret position means nothing to the new one, nor to peers on another editor.
+  provider.awareness.setLocalStateField('cursor', null)
+  host.replaceChildren()
+  host.dataset['editor'] = choice
+  editor = mount(host, { doc, awareness: provider.awareness, user: identity })
+  host.setAttribute('aria-busy', 'false')
+}
+for (const [choice, info] of Object.entries(editors)) {
+  const tab = Object.assign(document.createElement('button'), { type: 'button', textContent: info.label })
+  tab.dataset['editor'] = choice
+  tab.setAttribute('role', 'tab')
+  tab.addEventListener('click', () => { mounting = mounting.then(async () => await showEditor(choice as EditorChoice)) })
+  $('#editor-tabs').append(tab)
+}
+mounting = showEditor(settings.editor)
+
 // The room, and a link to it.
 $('#room').textContent = settings.room
-$('#share').addEventListener('click', () => {
+const share = (button: HTMLButtonElement) => (): void => {
   const link = $<HTMLInputElement>('#share-link')
   link.value = location.href
   link.hidden = false
   link.select()
-  navigator.clipboard?.writeText(location.href).then(() => { $('#share').textContent = 'Link copied' }, () => {})
-})
+  navigator.clipboard?.writeText(location.href).then(() => { button.textContent = 'Link copied' }, () => {})
+}
+$<HTMLButtonElement>('#share').addEventListener('click', share($('#share')))
+$<HTMLButtonElement>('#share-alone').addEventListener('click', share($('#share-alone')))
 
 // Who I am.
 const nameInput = $<HTMLInputElement>('#name')
 nameInput.value = identity.name
+$('#me-color').style.background = identity.color
 nameInput.addEventListener('change', () => {
-  identity = saveIdentity(localStorage, { ...identity, name: nameInput.value.trim() || identity.name })
+  identity = saveIdentity(sessionStorage, { ...identity, name: nameInput.value.trim() || identity.name })
   provider.awareness.setLocalStateField('user', identity)
 })
 
@@ -93,5 +139,5 @@ $<HTMLFormElement>('#signaling-form').addEventListener('submit', (event) => {
   event.preventDefault()
   const choice = signal.value as SignalingChoice
   const urls = relays.value.split(/\s+/).filter((u) => u.length > 0)
-  location.assign(settingsUrl(new URL(location.href), { room: settings.room, signaling: choice, relayUrls: choice === 'local' ? null : urls }))
+  location.assign(settingsUrl(new URL(location.href), { room: settings.room, editor: editorChoice, signaling: choice, relayUrls: choice === 'local' ? null : urls }))
 })

@@ -2,23 +2,25 @@
  * The Trystero strategy behind each signaling choice. Each is imported only when chosen, so the
  * page carries the code of one network, not four.
  */
-import type { JoinRoom } from 'trystero-yjs'
+import type { GetRelaySockets, JoinRoom } from 'trystero-yjs'
 import type { SignalingChoice } from './room-settings.js'
 
 export interface LoadedStrategy {
   joinRoom: JoinRoom<any>
+  /** For `provider.signaling`: which relays answer. */
+  getRelaySockets: GetRelaySockets
   defaultRelayUrls: string[]
   /** Loopback and LAN need no STUN server, and offline there is none to reach. */
   rtcConfig?: RTCConfiguration
 }
 
-interface StrategyModule { joinRoom: JoinRoom<any>, defaultRelayUrls: string[] }
+interface StrategyModule { joinRoom: JoinRoom<any>, getRelaySockets: GetRelaySockets, defaultRelayUrls: string[] }
 
 export const loadStrategy = async (choice: SignalingChoice): Promise<LoadedStrategy> => {
   switch (choice) {
     case 'local': {
-      const { joinRoom } = await import('@trystero-p2p/mqtt') as unknown as StrategyModule
-      return { joinRoom, defaultRelayUrls: [__LOCAL_BROKER_URL__], rtcConfig: { iceServers: [] } }
+      const { joinRoom, getRelaySockets } = await import('@trystero-p2p/mqtt') as unknown as StrategyModule
+      return { joinRoom, getRelaySockets, defaultRelayUrls: [__LOCAL_BROKER_URL__], rtcConfig: { iceServers: [] } }
     }
     case 'mqtt':
       return await import('@trystero-p2p/mqtt') as unknown as StrategyModule

@@ -9,6 +9,7 @@ import type { Scenario, ScenarioReplica, ScenarioStep } from './scenario.js'
 
 const replicas = (...ids: string[]): ScenarioReplica[] => ids.map((id, i) => ({ id, clientId: i + 1 }))
 
+/** Two replicas set one key 20 ms apart, before either hears of the other. */
 export const concurrentSet: Scenario = {
   id: 'concurrent-set',
   title: 'Concurrent set of the same key',
@@ -21,6 +22,7 @@ export const concurrentSet: Scenario = {
   ]
 }
 
+/** A delete racing a set of the same key. */
 export const deleteRacingSet: Scenario = {
   id: 'delete-vs-set',
   title: 'A delete racing a set',
@@ -34,6 +36,7 @@ export const deleteRacingSet: Scenario = {
   ]
 }
 
+/** A replica edits offline, then comes back. */
 export const offlineEdits: Scenario = {
   id: 'offline-edits',
   title: 'Offline edits, then reconnect',
@@ -52,6 +55,7 @@ export const offlineEdits: Scenario = {
   ]
 }
 
+/** A replica whose clock runs 5 s fast beats a later write: LWW's classic failure. */
 export const clockSkew: Scenario = {
   id: 'clock-skew',
   title: 'A replica whose clock runs 5 s fast',
@@ -64,6 +68,7 @@ export const clockSkew: Scenario = {
   ]
 }
 
+/** A replica that joins after 20 keys were written and 5 deleted: what it receives, at what cost. */
 export const lateJoiner: Scenario = {
   id: 'late-joiner',
   title: 'A late joiner',
@@ -77,6 +82,7 @@ export const lateJoiner: Scenario = {
   focusKeys: []
 }
 
+/** Four replicas split in two halves that edit apart, then heal. */
 export const partitionHeal: Scenario = {
   id: 'partition',
   title: 'A partition that heals',
@@ -122,5 +128,6 @@ export const manyKeys = (options: { replicas?: number, keys?: number, operations
   }
 }
 
+/** Every built-in scenario, in the order `npm run compare` plays them. */
 export const builtInScenarios = (): Scenario[] =>
   [concurrentSet, deleteRacingSet, offlineEdits, clockSkew, lateJoiner, partitionHeal, manyKeys()]

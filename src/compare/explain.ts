@@ -8,12 +8,15 @@
 import { compareStamps, type Stamp } from '../lww/clocks.js'
 import type { SideId, WriteRecord } from './run-scenario.js'
 
+/** A key written more than once, on one side: who won and who lost, and why. */
 export interface Contest {
+  /** The key. */
   key: string
   /** The write whose value (or deletion) holds at the first replica; `null` if none can be named. */
   winner: WriteRecord | null
   /** One line: why the winner holds. */
   why: string
+  /** The writes that lost, each with why. */
   losers: Array<{ write: WriteRecord, why: string }>
   /** Losers made after seeing the winner: causally later writes that lost. */
   causallyLaterLost: WriteRecord[]

@@ -78,6 +78,7 @@ export const summaryTable = (results: ScenarioResult[]): string => table(
 export const scenarioSection = (result: ScenarioResult): string =>
   [`### ${result.scenario.title} (\`${result.scenario.id}\`)`, '', `> ${result.scenario.question}`, '', scenarioTable(result)].join('\n')
 
+/** The notes printed under every table: what is counted and how. */
 export const notes = [
   'Bytes are payloads as counted by the in-memory network; Trystero adds 103 bytes of framing per message. The room channel (which peer has which document open), shared by the three, is not counted.',
   'LWW sides are `DeltaSyncedLWWMap`s (a write sends only the changed entry; a joining peer gets the whole state); the Y.Map side is a Y.Doc synced by `TrysteroProvider`.',

@@ -20,8 +20,10 @@ import { TrysteroProvider } from '../trystero-provider.js'
 import { explainContests, type Contest } from './explain.js'
 import { isWrite, type Scenario, type ScenarioReplica, type ScenarioStep } from './scenario.js'
 
+/** The three sides compared. */
 export type SideId = 'lww-wall' | 'lww-hlc' | 'ymap'
 
+/** Each side's name in tables. */
 export const sideLabels: Record<SideId, string> = {
   'lww-wall': 'LWW, wall clock',
   'lww-hlc': 'LWW, hybrid logical clock',
@@ -30,14 +32,23 @@ export const sideLabels: Record<SideId, string> = {
 
 /** One write of the script, as it was made. */
 export interface WriteRecord {
+  /** Its position among the script's writes. */
   index: number
+  /** The replica that made it. */
   replica: string
+  /** That replica's Yjs client id. */
   clientId: number
+  /** Virtual time of the write, in ms. */
   at: number
+  /** A set or a delete. */
   op: 'set' | 'delete'
+  /** The key written. */
   key: string
+  /** The value set (absent for a delete). */
   value?: JsonValue
+  /** Its stamp in the wall-clock LWW map. */
   wallStamp: Stamp
+  /** Its stamp in the HLC LWW map. */
   hlcStamp: Stamp
   /** The Yjs item a set created; a delete creates none. */
   yItem: { client: number, clock: number } | null
@@ -52,11 +63,15 @@ export interface WriteRecord {
   saw: Record<SideId, number[]>
 }
 
+/** What one side ended with. */
 export interface SideResult {
+  /** Which side. */
   side: SideId
+  /** Its name in tables. */
   label: string
   /** Final key/values at every replica. */
   values: Record<string, Record<string, JsonValue>>
+  /** Every replica ended with the same values. */
   converged: boolean
   /** Keys written more than once: who won, who lost, and why. */
   contests: Contest[]
@@ -68,9 +83,13 @@ export interface SideResult {
   metadata: { stateBytes: number, tombstones: number, stateVectorBytes?: number }
 }
 
+/** What `runScenario` reports. */
 export interface ScenarioResult {
+  /** The scenario played. */
   scenario: Scenario
+  /** Every write of the script, as made. */
   writes: WriteRecord[]
+  /** The three sides' outcomes. */
   sides: SideResult[]
   /** Keys whose final value (at the first replica) differs from Y.Map's. */
   differsFromYMap: { 'lww-wall': string[], 'lww-hlc': string[] }
@@ -122,6 +141,10 @@ const fnv1a = (text: string): number => {
   return hash
 }
 
+/**
+ * Plays a scenario on the in-memory network: every replica runs an LWW map on a wall clock, one on
+ * a hybrid logical clock, and a Y.Map synced by a TrysteroProvider; reports what each side kept.
+ */
 export const runScenario = async (scenario: Scenario): Promise<ScenarioResult> => {
   validateScenario(scenario)
   const network = new MemoryNetwork({ latency: sameWeather(scenario.latencyMs, scenario.seed ?? 1) })

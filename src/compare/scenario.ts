@@ -15,6 +15,7 @@ export interface ScenarioReplica {
   joinAt?: number
 }
 
+/** One step of a script, at a virtual time: a write, a replica going offline or online, a partition or its healing. */
 export type ScenarioStep =
   | { at: number, replica: string, set: string, value: JsonValue }
   | { at: number, replica: string, delete: string }
@@ -25,15 +26,21 @@ export type ScenarioStep =
   | { at: number, partition: string[][] }
   | { at: number, heal: true }
 
+/** A script played the same way against LWW (wall clock), LWW (HLC) and Y.Map. */
 export interface Scenario {
+  /** A short id, e.g. `clock-skew`. */
   id: string
+  /** A title for tables and the demo. */
   title: string
   /** The question the scenario asks, in one or two sentences. */
   question: string
+  /** The replicas; the first one's values are those reported. */
   replicas: ScenarioReplica[]
   /** Virtual ms per message: fixed, or `[min, max]` drawn with `seed`. */
   latencyMs: number | [number, number]
+  /** Seed of the simulated network (latency drawn from a range). Default 1. */
   seed?: number
+  /** The script, in any order of `at`. */
   steps: ScenarioStep[]
   /** Keys whose value the report shows; default: every key if 4 or fewer. */
   focusKeys?: string[]

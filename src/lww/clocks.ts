@@ -21,6 +21,7 @@ export interface Stamp {
   writer: string
 }
 
+/** Stamps local writes and hears of remote ones: `HybridLogicalClock` or `WallClock`. */
 export interface Clock {
   /** `'hlc'` or `'wall'`, for reports. */
   readonly kind: string
@@ -40,6 +41,7 @@ const finiteTime = (time: number, what: string): number => {
   return time
 }
 
+/** Options of every clock. */
 export interface ClockOptions {
   /** Physical time in ms. Default `Date.now`; simulations pass a virtual clock. */
   now?: () => number
@@ -79,13 +81,19 @@ export class HybridLogicalClock implements Clock {
   }
 }
 
+/** Options of `WallClock`. */
 export interface WallClockOptions extends ClockOptions {
   /** Added to physical time: this replica's clock runs that many ms fast (or slow if negative). */
   skewMs?: number
 }
 
+/**
+ * Stamps writes with physical time only (plus `skewMs`), as naive last-writer-wins does: a replica
+ * whose clock runs fast wins over writes made after its own. Here to show that failure.
+ */
 export class WallClock implements Clock {
   readonly kind = 'wall'
+  /** How far this replica's clock is off, in ms. */
   readonly skewMs: number
   private lastTime = -Infinity
   private counter = 0

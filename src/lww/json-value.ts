@@ -5,6 +5,7 @@
  */
 import { TrysteroYjsError } from '../errors.js'
 
+/** A value JSON keeps as it is: what LWW registers and maps hold. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
 
 /** Throws a `TrysteroYjsError` naming the path of the first value that is not JSON. */

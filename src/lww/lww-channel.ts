@@ -12,6 +12,7 @@ import { noTraffic, type Traffic } from '../traffic.js'
 import type { Clock } from './clocks.js'
 import { decodeLwwMessage, encodeLwwMessage, type LwwMessageKind } from './lww-wire.js'
 
+/** Options of the synced LWW types. */
 export interface SyncedLwwOptions {
   /** This replica's id, the tie-breaker of equal stamps. Default: a random UUID. */
   writerId?: string
@@ -21,6 +22,7 @@ export interface SyncedLwwOptions {
   peerHelloTimeout?: number
 }
 
+/** The `change` event of the synced LWW types. */
 export interface LwwChangeEvent {
   /** The keys that changed (a register's change has none). */
   keys: string[]
@@ -28,7 +30,9 @@ export interface LwwChangeEvent {
   origin: string
 }
 
+/** Events of the synced LWW types (lib0 `ObservableV2`). */
 export interface SyncedLwwEvents extends ReportingEvents {
+  /** The value changed, by a local write or by a peer's message. */
   change: (event: LwwChangeEvent) => void
   /** Peers that have this register or map open. */
   peers: (event: { added: string[], removed: string[], peers: string[] }) => void

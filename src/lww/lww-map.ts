@@ -12,10 +12,13 @@ import { assertWriterId, type LwwOptions } from './lww-register.js'
 import { parseMapState, sameStampConflict, stampToJson, type MapEntryJson, type MapStateJson } from './lww-state.js'
 import { TrysteroYjsError } from '../errors.js'
 
+/** One key of an `LWWMap`, as `entry(key)` gives it. */
 export interface LwwMapEntry<T> {
+  /** The stamp of the write that holds. */
   stamp: Stamp
   /** `null` on a tombstone. */
   value: T | null
+  /** The write that holds is a delete. */
   deleted: boolean
 }
 
@@ -24,8 +27,11 @@ interface StoredEntry<T> extends LwwMapEntry<T> {
   changedAt: number
 }
 
+/** A last-writer-wins map (see the file's comment): replicas converge by merging states or deltas. */
 export class LWWMap<T extends JsonValue = JsonValue> {
+  /** This replica's id: it breaks ties between equal stamps. */
   readonly writerId: string
+  /** The clock that stamps this replica's writes. */
   readonly clock: Clock
   private readonly store = new Map<string, StoredEntry<T>>()
   private changes = 0
@@ -40,6 +46,7 @@ export class LWWMap<T extends JsonValue = JsonValue> {
     return this.changes
   }
 
+  /** Sets `key` (a write stamped now); returns its stamp. The value must be JSON. */
   set (key: string, value: T): Stamp {
     assertKey(key)
     assertJsonValue(value, `value of ${JSON.stringify(key)}`)
@@ -52,11 +59,13 @@ export class LWWMap<T extends JsonValue = JsonValue> {
     return this.put(key, null, true)
   }
 
+  /** The value of `key` (a copy), or `undefined` if absent or deleted. */
   get (key: string): T | undefined {
     const entry = this.store.get(key)
     return entry === undefined || entry.deleted ? undefined : structuredClone(entry.value as T)
   }
 
+  /** Whether `key` holds a value (not absent, not deleted). */
   has (key: string): boolean {
     const entry = this.store.get(key)
     return entry !== undefined && !entry.deleted
@@ -67,10 +76,12 @@ export class LWWMap<T extends JsonValue = JsonValue> {
     return [...this.store].filter(([, entry]) => !entry.deleted).map(([key]) => key)
   }
 
+  /** Visible keys and their values (copies), in no particular order. */
   entries (): Array<[string, T]> {
     return [...this.store].filter(([, entry]) => !entry.deleted).map(([key, entry]) => [key, structuredClone(entry.value as T)])
   }
 
+  /** How many keys hold a value. */
   get size (): number {
     return this.keys().length
   }
@@ -113,6 +124,7 @@ export class LWWMap<T extends JsonValue = JsonValue> {
     return changed
   }
 
+  /** The whole state, tombstones included, to send to another replica's `merge()`. */
   toJSON (): MapStateJson<T> {
     return this.delta(-1)
   }
@@ -128,6 +140,7 @@ export class LWWMap<T extends JsonValue = JsonValue> {
     return { type: 'lww-map', format: 1, entries }
   }
 
+  /** A map for `writerId` that starts from a state another replica sent. */
   static fromJSON<T extends JsonValue = JsonValue> (state: unknown, writerId: string, options: LwwOptions = {}): LWWMap<T> {
     const map = new LWWMap<T>(writerId, options)
     map.merge(state)

@@ -8,6 +8,7 @@ import { HybridLogicalClock, compareStamps, type Clock, type Stamp } from './clo
 import { assertJsonValue, type JsonValue } from './json-value.js'
 import { parseRegisterState, sameStampConflict, stampToJson, type RegisterStateJson } from './lww-state.js'
 
+/** Options of `LWWRegister` and `LWWMap`. */
 export interface LwwOptions {
   /** Default: a `HybridLogicalClock` on `Date.now`. */
   clock?: Clock
@@ -18,8 +19,14 @@ export const assertWriterId = (writerId: unknown): string => {
   return writerId
 }
 
+/**
+ * A last-writer-wins register: one JSON value, the write with the highest stamp wins. Replicas
+ * converge by exchanging their state (`toJSON()` → `merge()`).
+ */
 export class LWWRegister<T extends JsonValue = JsonValue> {
+  /** This replica's id: it breaks ties between equal stamps. */
   readonly writerId: string
+  /** The clock that stamps this replica's writes. */
   readonly clock: Clock
   private entry: { stamp: Stamp, value: T } | null = null
 
@@ -40,6 +47,7 @@ export class LWWRegister<T extends JsonValue = JsonValue> {
     return stamp
   }
 
+  /** The current value (a copy), or `undefined` if nothing was written yet. */
   read (): T | undefined {
     return this.entry === null ? undefined : structuredClone(this.entry.value)
   }
@@ -68,6 +76,7 @@ export class LWWRegister<T extends JsonValue = JsonValue> {
     return true
   }
 
+  /** The whole state, to send to another replica's `merge()`. */
   toJSON (): RegisterStateJson<T> {
     return {
       type: 'lww-register',
@@ -76,6 +85,7 @@ export class LWWRegister<T extends JsonValue = JsonValue> {
     }
   }
 
+  /** A register for `writerId` that starts from a state another replica sent. */
   static fromJSON<T extends JsonValue = JsonValue> (state: unknown, writerId: string, options: LwwOptions = {}): LWWRegister<T> {
     const register = new LWWRegister<T>(writerId, options)
     register.merge(state)

@@ -9,13 +9,19 @@ import { assertJsonValue, type JsonValue } from './json-value.js'
 /** `[time, counter, writer]` */
 export type StampJson = [number, number, string]
 
+/** An `LWWRegister`'s state on the wire (`toJSON()`). */
 export interface RegisterStateJson<T extends JsonValue = JsonValue> {
+  /** What this state is of. */
   type: 'lww-register'
+  /** The version of this format. */
   format: 1
+  /** The write that holds, or `null` before any write. */
   entry: { stamp: StampJson, value: T } | null
 }
 
+/** One key of an `LWWMap` state on the wire. */
 export interface MapEntryJson<T extends JsonValue = JsonValue> {
+  /** The stamp of the write that holds. */
   stamp: StampJson
   /** Absent on a tombstone. */
   value?: T
@@ -23,9 +29,13 @@ export interface MapEntryJson<T extends JsonValue = JsonValue> {
   deleted?: true
 }
 
+/** An `LWWMap`'s state or delta on the wire (`toJSON()`, `delta()`). */
 export interface MapStateJson<T extends JsonValue = JsonValue> {
+  /** What this state is of. */
   type: 'lww-map'
+  /** The version of this format. */
   format: 1
+  /** The entries, by key (a delta has only those that changed). */
   entries: Record<string, MapEntryJson<T>>
 }
 

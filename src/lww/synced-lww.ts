@@ -16,7 +16,12 @@ import { LwwChannel, newWriterId, type SyncedLwwOptions } from './lww-channel.js
 import { LWWMap } from './lww-map.js'
 import { LWWRegister } from './lww-register.js'
 
+/**
+ * An `LWWRegister` kept in sync over a Trystero room (state-based: every write sends the state):
+ * `new SyncedLWWRegister(provider.room, 'title')`.
+ */
 export class SyncedLWWRegister<T extends JsonValue = JsonValue> extends LwwChannel {
+  /** The register this replica holds. */
   readonly register: LWWRegister<T>
 
   constructor (room: TrysteroRoom, name: string, options: SyncedLwwOptions = {}) {
@@ -34,6 +39,7 @@ export class SyncedLWWRegister<T extends JsonValue = JsonValue> extends LwwChann
     return stamp
   }
 
+  /** The current value (a copy), or `undefined` if nothing was written yet. */
   read (): T | undefined {
     return this.register.read()
   }

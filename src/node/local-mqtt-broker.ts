@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { TrysteroYjsError } from '../errors.js'
 
+/** Where `startLocalMqttBroker` listens. */
 export interface LocalMqttBrokerOptions {
   /** Default `127.0.0.1`: reachable from this machine only. */
   host?: string
@@ -16,12 +17,15 @@ export interface LocalMqttBrokerOptions {
   port?: number
 }
 
+/** A running embedded signaling server. */
 export interface LocalMqttBroker {
   /** For `relayConfig: {urls: [broker.url]}` with `@trystero-p2p/mqtt`. */
   readonly url: string
+  /** The port it listens on (the one asked for, or the free one it got). */
   readonly port: number
   /** Signaling bytes received from and sent to clients, for measurements. */
   readonly traffic: { received: number, sent: number }
+  /** Closes every client connection, the broker and its server. */
   close: () => Promise<void>
 }
 
@@ -54,6 +58,10 @@ const finishUnsubscribeAtOnce = (broker: { unsubscribe: Unsubscribe }): void => 
   }
 }
 
+/**
+ * Starts the embedded signaling server (aedes over WebSocket) and resolves once it listens.
+ * `npx trystero-yjs-broker` runs the same from the command line.
+ */
 export const startLocalMqttBroker = async (options: LocalMqttBrokerOptions = {}): Promise<LocalMqttBroker> => {
   const host = options.host ?? '127.0.0.1'
   const [{ Aedes }, { WebSocketServer, createWebSocketStream }] = await Promise.all([

@@ -5,6 +5,7 @@ import type { Awareness } from 'y-protocols/awareness'
 import type { RoomCredentials, RoomSecret } from '../admission/room-keys.js'
 import { guardRtcPolyfill, type PeerConnectionClass } from '../guard/index.js'
 import { TrysteroYjsError } from '../errors.js'
+import type { GetRelaySockets } from '../signaling-status.js'
 import { resolveLimits, type ProviderLimits } from '../limits.js'
 import type { JoinRoom, JoinRoomCallbacks, TrysteroConfig } from '../room-types.js'
 
@@ -17,6 +18,11 @@ export interface ProviderOwnOptions<Config extends { appId: string } = TrysteroC
   joinRoom?: JoinRoom<Config>
   /** Trystero's third `joinRoom` argument (`onJoinError`, `onPeerHandshake`, `handshakeTimeoutMs`). */
   joinCallbacks?: JoinRoomCallbacks
+  /**
+   * The strategy module's `getRelaySockets`, next to its `joinRoom`, for `provider.signaling`.
+   * Default: the `trystero` package's, when `joinRoom` is not given either.
+   */
+  getRelaySockets?: GetRelaySockets
   /**
    * Names the document within the room, so several documents can share a room (PROTOCOL.md §3.1).
    * Default: the document's guid for a subdocument, else `""` (the room's main document).
@@ -69,7 +75,7 @@ export const defaultPeerHelloTimeout = 5000
 /** The options split into the provider's own (with defaults) and the strategy's config. */
 export interface ResolvedOptions {
   own: Required<Pick<ProviderOwnOptions, 'connect' | 'resyncInterval' | 'peerHelloTimeout' | 'connectionGuard'>> &
-  Pick<ProviderOwnOptions<any>, 'joinRoom' | 'joinCallbacks' | 'docName' | 'awareness' | 'roomId'>
+  Pick<ProviderOwnOptions<any>, 'joinRoom' | 'joinCallbacks' | 'getRelaySockets' | 'docName' | 'awareness' | 'roomId'>
   limits: Readonly<ProviderLimits>
   /** The private room's secret, if any: the password never reaches Trystero as such. */
   secret: RoomSecret | null
@@ -78,7 +84,7 @@ export interface ResolvedOptions {
 
 export const resolveOptions = (options: TrysteroProviderOptions<any>): ResolvedOptions => {
   const {
-    joinRoom, joinCallbacks, docName, awareness, connect = true, resyncInterval = 0,
+    joinRoom, joinCallbacks, getRelaySockets, docName, awareness, connect = true, resyncInterval = 0,
     maxMessageBytes, peerHelloTimeout = defaultPeerHelloTimeout, limits, connectionGuard = true,
     password, writeKey, viewKey, roomId, ...strategyConfig
   } = options
@@ -93,7 +99,7 @@ export const resolveOptions = (options: TrysteroProviderOptions<any>): ResolvedO
     throw new TrysteroYjsError(`options.limits: ${(error as Error).message}`)
   }
   return {
-    own: { joinRoom, joinCallbacks, docName, awareness, connect, resyncInterval, peerHelloTimeout, connectionGuard, roomId },
+    own: { joinRoom, joinCallbacks, getRelaySockets, docName, awareness, connect, resyncInterval, peerHelloTimeout, connectionGuard, roomId },
     limits: resolvedLimits,
     secret: secrets[0] ?? null,
     strategyConfig: { appId: defaultAppId, ...strategyConfig } as TrysteroConfig

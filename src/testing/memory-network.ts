@@ -14,6 +14,7 @@ import type { JoinRoom, PeerTarget, TrysteroAction, TrysteroConfig, TrysteroRoom
 /** Latency as a function of the link and the send time (virtual ms). */
 export type LatencyFunction = (link: { from: string, to: string, time: number }) => number
 
+/** The faults of the simulated network; `setFaults` changes them during a run. */
 export interface MemoryNetworkFaults {
   /**
    * Virtual milliseconds from send to delivery: a number; `[min, max]`, drawn per message from
@@ -29,6 +30,7 @@ export interface MemoryNetworkFaults {
   reorder?: boolean
 }
 
+/** `new MemoryNetwork(options)`: its first faults and the seed that makes a run reproducible. */
 export interface MemoryNetworkOptions extends MemoryNetworkFaults {
   /** Seed of the fault generator. Default 1. */
   seed?: number
@@ -36,24 +38,35 @@ export interface MemoryNetworkOptions extends MemoryNetworkFaults {
 
 /** Counts of what crossed the network, payload bytes only (Trystero adds 103 bytes per message). */
 export interface MemoryNetworkStats {
+  /** Messages sent (each receiver counts once), lost ones included. */
   messages: number
+  /** Their payload bytes. */
   bytes: number
+  /** Messages lost to `loss`. */
   dropped: number
+  /** Messages delivered twice (`duplicate`). */
   duplicated: number
+  /** The same counts per Trystero action name. */
   byAction: Record<string, { messages: number, bytes: number }>
 }
 
 /** One simulated Trystero module instance: its `selfId` and its strategy's `joinRoom`. */
 export interface MemoryPeer {
+  /** This peer's id, as other peers see it. */
   readonly selfId: string
+  /** Joins a room on the network as this peer: pass it as the provider's `joinRoom`. */
   readonly joinRoom: JoinRoom<TrysteroConfig>
 }
 
 /** A message handed to its receiver (after loss and partitions: what actually arrived). */
 export interface MemoryDelivery {
+  /** Sender's peer id. */
   from: string
+  /** Receiver's peer id. */
   to: string
+  /** The Trystero action name. */
   action: string
+  /** What the receiver got (a copy of what was sent). */
   payload: unknown
   /** Virtual time of arrival. */
   time: number
@@ -82,6 +95,10 @@ const yieldToEventLoop: () => Promise<void> = typeof setImmediate === 'function'
     })
     : () => new Promise((resolve) => setTimeout(resolve, 0))
 
+/**
+ * The simulated network: create peers on it (`createPeer()`), give their `joinRoom` to providers,
+ * then drive it — partitions, cut links, faults — and `settle()` until nothing is in flight.
+ */
 export class MemoryNetwork {
   private faults: Required<MemoryNetworkFaults>
   private readonly random: prng.PRNG
@@ -103,6 +120,7 @@ export class MemoryNetwork {
   private readonly paused = new Map<string, Array<() => void>>()
   private readonly crashed = new Set<string>()
 
+  /** What crossed the network so far. */
   readonly stats: MemoryNetworkStats = { messages: 0, bytes: 0, dropped: 0, duplicated: 0, byAction: {} }
   /** Exceptions thrown by `onMessage` handlers (Trystero logs and swallows them). */
   readonly handlerErrors: unknown[] = []
@@ -119,6 +137,7 @@ export class MemoryNetwork {
     return this.virtualNow
   }
 
+  /** Changes some faults from now on; the others stay. */
   setFaults (faults: MemoryNetworkFaults): void {
     const { latency, loss, duplicate, reorder } = { ...this.faults, ...faults }
     this.faults = { latency, loss, duplicate, reorder }

@@ -1,8 +1,9 @@
 /**
  * Real Chromium (Debian's, driven by playwright-core) against the demo, with the flags and the
  * camera/microphone permission that make WebRTC offer plain 127.0.0.1 candidates on a machine
- * without a network (../shared/notes/browser-tests.md). Each page gets its own browser context,
- * hence its own IndexedDB: two pages are two users, not two tabs of one.
+ * without a network (with the permission, Chromium offers 127.0.0.1 candidates instead of mDNS
+ * names). Each page gets its own browser context, hence its own IndexedDB: two pages are two
+ * users, not two tabs of one.
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -68,9 +69,42 @@ export const front = async ({ page }: DemoPage): Promise<Page> => {
   return page
 }
 
-/** The document's text as the editor shows it, without the remote cursors' name labels. */
+export type EditorName = 'codemirror' | 'tiptap' | 'quill'
+
+/**
+ * Where each editor of the demo puts its text, the other users' carets (`caret`; `inText`: the
+ * part of them inside the text, which `textContent` would read) and their names.
+ */
+export const editorParts: Record<EditorName, { content: string, caret: string, label: string, inText: string | null }> = {
+  codemirror: { content: '.cm-content', caret: '.cm-ySelectionCaret', label: '.cm-ySelectionInfo', inText: '.cm-ySelectionCaret, .cm-widgetBuffer' },
+  tiptap: { content: '.tiptap-content', caret: '.collaboration-carets__caret', label: '.collaboration-carets__label', inText: '.collaboration-carets__caret' },
+  quill: { content: '.ql-editor', caret: '.ql-cursor:not(.hidden)', label: '.ql-cursor:not(.hidden) .ql-cursor-name', inText: null }
+}
+
+/** Waits until the page's editor shows `text` (carets and names left out). */
+export const waitForEditorText = async ({ page }: DemoPage, editor: EditorName, text: string, timeout = 30_000): Promise<void> => {
+  const { content, inText } = editorParts[editor]
+  await page.waitForFunction(([selector, carets, t]) => {
+    const clone = document.querySelector(selector!)?.cloneNode(true) as HTMLElement | undefined
+    if (clone === undefined) return false
+    if (carets !== null) for (const caret of clone.querySelectorAll(carets!)) caret.remove()
+    return clone.textContent!.includes(t!)
+  }, [content, inText, text] as const, { timeout })
+}
+
+/**
+ * The document's text as the page's editor shows it, one line per line or paragraph, without the
+ * other users' carets and name labels.
+ */
 export const editorText = async ({ page }: DemoPage): Promise<string> => await page.evaluate(() => {
-  const content = document.querySelector('.cm-content')!.cloneNode(true) as HTMLElement
-  for (const widget of content.querySelectorAll('.cm-ySelectionCaret, .cm-widgetBuffer')) widget.remove()
-  return [...content.querySelectorAll('.cm-line')].map((line) => line.textContent).join('\n')
+  const host = document.querySelector<HTMLElement>('#editor')!
+  const editor = host.dataset['editor']
+  if (editor === 'codemirror') {
+    const content = host.querySelector('.cm-content')!.cloneNode(true) as HTMLElement
+    for (const widget of content.querySelectorAll('.cm-ySelectionCaret, .cm-widgetBuffer')) widget.remove()
+    return [...content.querySelectorAll('.cm-line')].map((line) => line.textContent).join('\n')
+  }
+  const content = host.querySelector(editor === 'tiptap' ? '.tiptap-content' : '.ql-editor')!.cloneNode(true) as HTMLElement
+  for (const caret of content.querySelectorAll('.collaboration-carets__caret')) caret.remove()
+  return [...content.children].map((block) => block.textContent).join('\n')
 })

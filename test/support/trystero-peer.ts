@@ -3,8 +3,8 @@
  * every peer gets its own instance of the strategy and of `@trystero-p2p/core`: vitest inlines
  * them (vitest.config.ts) and `vi.resetModules()` makes the next import a fresh one.
  *
- * WebRTC is node-datachannel's polyfill, on loopback, with the settings from
- * ../shared/notes/trystero-in-node.md (no ICE servers, 127.0.0.1, no trickle ICE).
+ * WebRTC is node-datachannel's polyfill, on loopback, with the settings that work on a machine
+ * with no network interface (no ICE servers, bound to 127.0.0.1, no trickle ICE).
  */
 import { vi } from 'vitest'
 import mqtt from 'mqtt'
@@ -58,6 +58,8 @@ export interface TrysteroPeer {
   joinRoom: JoinRoom<TrysteroConfig>
   /** The config to join rooms with: the local signaling and loopback WebRTC. */
   config: TrysteroConfig & Record<string, unknown>
+  /** The strategy module's `getRelaySockets`, for `provider.signaling`. */
+  getRelaySockets: () => Record<string, WebSocket | undefined>
   /** Closes this peer's relay sockets. Rooms must have been left (providers destroyed). */
   closeRelays: () => void
 }
@@ -102,6 +104,7 @@ export const createTrysteroPeer = async (signaling: Signaling, appId = 'trystero
       trickleIce: false,
       _test_only_sharedPeerIdleMs: 0
     },
+    getRelaySockets: strategy.getRelaySockets,
     closeRelays: () => {
       strategy.pauseRelayReconnection?.()
       for (const socket of Object.values(strategy.getRelaySockets())) socket?.close()

@@ -32,6 +32,8 @@ it('uses the trystero package (Nostr) when no joinRoom is given', async () => {
   a.doc.getText('t').insert(0, 'over the default strategy')
   await converged([a.doc, b.doc], (d) => d.getText('t').toString())
   expect(a.peers).toEqual([nostrB.selfId])
+  // provider.signaling reads the sockets of the trystero package it loaded.
+  expect(a.signaling).toMatchObject({ total: 1, reachable: 1, relays: [{ url: signaling.url, state: 'open' }] })
   await Promise.all([a.destroy(), b.destroy()])
   for (const nostr of [nostrA, nostrB]) {
     nostr.pauseRelayReconnection()
