@@ -38,6 +38,7 @@ export interface ProviderLimits {
   syncTimeout: number
 }
 
+/** The limits a provider uses for what `options.limits` leaves out. */
 export const defaultLimits: Readonly<ProviderLimits> = Object.freeze({
   maxMessageBytes: 128 * 1024 * 1024,
   maxMessagesPerSecond: 1000,

@@ -6,7 +6,7 @@
  */
 import * as Y from 'yjs'
 import { IndexeddbPersistence } from 'y-indexeddb'
-import { TrysteroProvider, type TrysteroYjsError } from 'trystero-yjs'
+import { TrysteroProvider, viewKeyOf, type TrysteroYjsError } from 'trystero-yjs'
 import { mountChat, type ChatMessage } from './chat-panel.js'
 import { mountConnectionBadge } from './connection-badge.js'
 import { editors, type EditorChoice } from './editors/index.js'
@@ -15,7 +15,7 @@ import { loadIdentity, saveIdentity, type Identity } from './identity.js'
 import { mountLwwPanel } from './lww-panel.js'
 import { mountPeersPanel } from './peers-panel.js'
 import { quietRemoteClose } from './quiet-close.js'
-import { readRoomSettings, settingsUrl, signalingChoices, type SignalingChoice } from './room-settings.js'
+import { accessFragment, newWriteKey, readRoomSettings, settingsUrl, signalingChoices, type SignalingChoice } from './room-settings.js'
 import { loadStrategy } from './signaling.js'
 import './style.css'
 
@@ -44,8 +44,11 @@ const provider = new TrysteroProvider(doc, settings.room, {
   getRelaySockets: strategy.getRelaySockets,
   relayConfig: { urls: relayUrls },
   rtcPolyfill: quietRemoteClose(RTCPeerConnection),
-  ...(strategy.rtcConfig === undefined ? {} : { rtcConfig: strategy.rtcConfig })
+  ...(strategy.rtcConfig === undefined ? {} : { rtcConfig: strategy.rtcConfig }),
+  // A private room: every peer proves it holds the key before it gets anything.
+  ...settings.access
 })
+const readOnly = provider.role === 'viewer'
 provider.awareness.setLocalStateField('user', identity)
 // For the curious, in the browser console: trysteroYjsDemo.provider.peers, .signaling, .doc …
 Object.assign(window, { trysteroYjsDemo: { doc, provider } })
@@ -88,7 +91,7 @@ const showEditor = async (choice: EditorChoice): Promise<void> => {
   provider.awareness.setLocalStateField('cursor', null)
   host.replaceChildren()
   host.dataset['editor'] = choice
-  editor = mount(host, { doc, awareness: provider.awareness, user: identity })
+  editor = mount(host, { doc, awareness: provider.awareness, user: identity, readOnly })
   host.setAttribute('aria-busy', 'false')
 }
 for (const [choice, info] of Object.entries(editors)) {
@@ -100,17 +103,38 @@ for (const [choice, info] of Object.entries(editors)) {
 }
 mounting = showEditor(settings.editor)
 
-// The room, and a link to it.
+// The room, and links to it: in a private room, an edit link and a read-only one (the keys travel
+// in the URL's fragment, which the browser never sends to a server).
 $('#room').textContent = settings.room
-const share = (button: HTMLButtonElement) => (): void => {
-  const link = $<HTMLInputElement>('#share-link')
-  link.value = location.href
-  link.hidden = false
-  link.select()
-  navigator.clipboard?.writeText(location.href).then(() => { button.textContent = 'Link copied' }, () => {})
+const access = $('#access')
+access.dataset['access'] = settings.access === null ? 'open' : readOnly ? 'view' : 'write'
+access.textContent = settings.access === null ? 'open room' : readOnly ? 'private · read only' : 'private · you can edit'
+access.title = settings.access === null
+  ? 'Anyone who knows the room name can join. "New private room" makes one that only its links open.'
+  : 'Only links with this room\'s key get in: each peer proves it holds the key before it is sent anything.'
+const linkWith = (fragment: string): string => `${location.href.split('#')[0]!}${fragment}`
+const share = (button: HTMLButtonElement, link: () => Promise<string>) => async (): Promise<void> => {
+  const href = await link()
+  const field = $<HTMLInputElement>('#share-link')
+  field.value = href
+  field.hidden = false
+  field.select()
+  navigator.clipboard?.writeText(href).then(() => { button.textContent = 'Link copied' }, () => {})
 }
-$<HTMLButtonElement>('#share').addEventListener('click', share($('#share')))
-$<HTMLButtonElement>('#share-alone').addEventListener('click', share($('#share-alone')))
+const inviteLink = async (): Promise<string> => linkWith(accessFragment(settings.access))
+const viewLink = async (): Promise<string> => settings.access !== null && 'writeKey' in settings.access
+  ? linkWith(accessFragment({ viewKey: await viewKeyOf(settings.access.writeKey) }))
+  : await inviteLink()
+$('#share').textContent = settings.access === null ? 'Copy invite link' : readOnly ? 'Copy read-only link' : 'Copy edit link'
+$<HTMLButtonElement>('#share').addEventListener('click', () => { void share($('#share'), inviteLink)() })
+$<HTMLButtonElement>('#share-alone').addEventListener('click', () => { void share($('#share-alone'), inviteLink)() })
+$<HTMLButtonElement>('#share-view').hidden = settings.access === null || readOnly
+$<HTMLButtonElement>('#share-view').addEventListener('click', () => { void share($('#share-view'), viewLink)() })
+$<HTMLButtonElement>('#make-private').hidden = settings.access !== null
+$<HTMLButtonElement>('#make-private').addEventListener('click', () => {
+  const room = `room-${Math.random().toString(36).slice(2, 8)}`
+  location.assign(settingsUrl(new URL(location.href), { ...settings, room, editor: editorChoice, access: { writeKey: newWriteKey() } }))
+})
 
 // Who I am.
 const nameInput = $<HTMLInputElement>('#name')
@@ -139,5 +163,5 @@ $<HTMLFormElement>('#signaling-form').addEventListener('submit', (event) => {
   event.preventDefault()
   const choice = signal.value as SignalingChoice
   const urls = relays.value.split(/\s+/).filter((u) => u.length > 0)
-  location.assign(settingsUrl(new URL(location.href), { room: settings.room, editor: editorChoice, signaling: choice, relayUrls: choice === 'local' ? null : urls }))
+  location.assign(settingsUrl(new URL(location.href), { room: settings.room, editor: editorChoice, signaling: choice, relayUrls: choice === 'local' ? null : urls, access: settings.access }))
 })

@@ -17,11 +17,14 @@ import { TrysteroYjsError } from '../errors.js'
 export const passwordIterations = 600_000
 const secretBytes = 32
 
+/** `writer`: the password or the write key; `viewer`: the view key only (reads, shows a cursor, cannot write). */
 export type RoomRole = 'writer' | 'viewer'
 
 /** A private room's keys as strings, to put in a link. `writeKey` is `null` for a viewer. */
 export interface RoomKeys {
+  /** Gives the `writer` role: put it in an editor link. `null` when only the view key is known. */
   writeKey: string | null
+  /** Gives the `viewer` role: put it in a read-only link. */
   viewKey: string
 }
 

@@ -57,6 +57,7 @@ export interface RateLimit {
   burstMessages?: number
 }
 
+/** What the connection guard lets one peer's connection cost; every field has a default. */
 export interface ConnectionGuardOptions {
   /** Largest message (all chunks' payload) Trystero may reassemble. Default 128 MiB. */
   maxMessageBytes?: number
@@ -85,6 +86,7 @@ export interface ConnectionGuardOptions {
   now?: () => number
 }
 
+/** Which limit of the connection guard a peer broke (or `malformed-frame`: Trystero's handler threw). */
 export type ViolationKind =
   | 'malformed-frame'
   | 'message-too-large'
@@ -139,8 +141,11 @@ const limitNames: Record<ViolationKind, string | undefined> = {
  * option, `limitValue` is its value and `figure` what the peer reached.
  */
 export class GuardViolation extends TrysteroYjsError {
+  /** Which limit (or `malformed-frame`). */
   readonly kind: ViolationKind
+  /** The Trystero action name of the frame, if it had one. */
   readonly actionName: string | undefined
+  /** The Trystero room token of the frame, if it had one. */
   readonly roomToken: string | undefined
 
   constructor (details: GuardViolationDetails) {

@@ -192,6 +192,7 @@ export class MemoryNetwork {
     this.paused.set(peerId, this.paused.get(peerId) ?? [])
   }
 
+  /** Ends `pause(peerId)`: what was held for it and from it is delivered, in order. */
   resume (peerId: string): void {
     const held = this.paused.get(peerId)
     this.paused.delete(peerId)

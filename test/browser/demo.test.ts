@@ -158,6 +158,44 @@ describe.skipIf(!canRunBrowser)('demo page in Chromium', () => {
     await b.page.context().close()
   }, 60_000)
 
+  it('a private room: the edit link edits; the read-only link reads and shows its caret but types nothing; a wrong key gets nothing', async () => {
+    const key = (): string => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')
+    const url = roomUrl()
+    const waitForAccess = async (user: DemoPage, text: string): Promise<void> => {
+      await user.page.waitForFunction((t) => document.querySelector('#access')?.textContent === t, text, deadline)
+    }
+    const a = await open(`${url}#write=${key()}`, 'A')
+    await waitForAccess(a, 'private · you can edit')
+    const pageA = await front(a)
+    await pageA.locator('#share-view').click()
+    const viewLink = await pageA.locator('#share-link').inputValue()
+    expect(viewLink).toMatch(/#view=[A-Za-z0-9_-]{86}$/)
+    const b = await open(viewLink, 'B')
+    await waitForPeers(a, 1)
+    await waitForAccess(b, 'private · read only')
+    const typeAt = async (user: DemoPage, text: string): Promise<void> => {
+      const page = await front(user)
+      await page.locator('.cm-content').click()
+      await page.keyboard.press('Control+End')
+      await page.keyboard.type(text)
+    }
+    await typeAt(a, 'the private text')
+    await waitForEditorText(b, 'codemirror', 'the private text')
+    // B's caret, with its name, in A; B's typing changes nothing anywhere.
+    const bName = await b.page.locator('#name').inputValue()
+    await typeAt(b, ' vandal')
+    await a.page.waitForFunction((name) => [...document.querySelectorAll('.cm-ySelectionInfo')].some((label) => label.textContent === name), bName, deadline)
+    expect(await editorText(b)).toBe('the private text')
+    // A page in the same room with another key: refused both ways, sees nothing, and is seen by no one.
+    const c = await open(`${url}#write=${key()}`, 'C')
+    await waitForStatus(c, 'connected')
+    await typeAt(a, '.')
+    await waitForEditorText(b, 'codemirror', 'the private text.')
+    expect(await editorText(c)).toBe('')
+    expect(await editorText(a)).toBe('the private text.')
+    expect(await a.page.locator('#peers li[data-peer]').count()).toBe(1)
+  })
+
   it('a chat message sent in A appears in B; a third page joining later sees the history', async () => {
     const [a, b, url] = await openPair()
     const pageA = await front(a)

@@ -4,6 +4,7 @@
  * extensions are listed here without it, and Ctrl+Z / Ctrl+Y go to the Y.UndoManager, which
  * tracks this page's edits only.
  */
+import { EditorState } from '@codemirror/state'
 import { EditorView, drawSelection, dropCursor, highlightActiveLine, highlightActiveLineGutter, highlightSpecialChars, keymap, lineNumbers } from '@codemirror/view'
 import { defaultKeymap, indentWithTab } from '@codemirror/commands'
 import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next'
@@ -23,7 +24,7 @@ const theme = EditorView.theme({
   '.cm-ySelectionInfo': { opacity: '1', top: '-1.35em', fontFamily: 'var(--sans)', fontSize: '0.72rem', fontWeight: '600', padding: '0.1em 0.4em', borderRadius: '4px 4px 4px 0', transitionDelay: '0s' }
 })
 
-export const mount: MountEditor = (parent, { doc, awareness }) => {
+export const mount: MountEditor = (parent, { doc, awareness, readOnly }) => {
   const text = doc.getText('codemirror')
   const view = new EditorView({
     parent,
@@ -33,6 +34,8 @@ export const mount: MountEditor = (parent, { doc, awareness }) => {
       keymap.of([...yUndoManagerKeymap, ...defaultKeymap, indentWithTab]),
       EditorView.lineWrapping,
       theme,
+      // Read-only, yet focusable: a viewer's caret and selection still show at the others.
+      EditorState.readOnly.of(readOnly),
       yCollab(text, awareness, { undoManager: new Y.UndoManager(text) })
     ]
   })

@@ -8,6 +8,8 @@ export interface EditorContext {
   /** `provider.awareness`: everyone's caret, with the `user` field (name, colour) each page set. */
   awareness: Awareness
   user: Identity
+  /** A viewer of a private room: the editor shows the document and its carets, and takes no edit. */
+  readOnly: boolean
 }
 
 export interface MountedEditor {

@@ -12,7 +12,7 @@ import './quill.css'
 
 Quill.register('modules/cursors', QuillCursors)
 
-export const mount: MountEditor = (parent, { doc, awareness }) => {
+export const mount: MountEditor = (parent, { doc, awareness, readOnly }) => {
   // Quill puts its toolbar before the element it is given: both go in a wrapper of ours.
   const wrapper = document.createElement('div')
   wrapper.className = 'quill-host'
@@ -20,7 +20,8 @@ export const mount: MountEditor = (parent, { doc, awareness }) => {
   parent.append(wrapper)
   const quill = new Quill(host, {
     theme: 'snow',
-    placeholder: 'Type here…',
+    readOnly,
+    placeholder: readOnly ? '' : 'Type here…',
     modules: {
       cursors: { hideDelayMs: 0, transformOnTextChange: true },
       history: { userOnly: true },

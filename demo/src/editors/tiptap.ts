@@ -10,9 +10,10 @@ import CollaborationCaret from '@tiptap/extension-collaboration-caret'
 import type { MountEditor } from './editor-types.js'
 import './tiptap.css'
 
-export const mount: MountEditor = (parent, { doc, awareness, user }) => {
+export const mount: MountEditor = (parent, { doc, awareness, user, readOnly }) => {
   const editor = new Editor({
     element: parent,
+    editable: !readOnly,
     extensions: [
       StarterKit.configure({ undoRedo: false }),
       Collaboration.configure({ fragment: doc.getXmlFragment('tiptap') }),
