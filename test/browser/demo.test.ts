@@ -196,6 +196,31 @@ describe.skipIf(!canRunBrowser)('demo page in Chromium', () => {
     expect(await a.page.locator('#peers li[data-peer]').count()).toBe(1)
   })
 
+  it('a background tab with no timers running stays in the room: it answers PINGs when they arrive, not from a timer', async () => {
+    const url = roomUrl()
+    const a = await open(url, 'A')
+    // B is a background tab of A's window. Headless Chromium keeps such a tab 'visible' and does
+    // not throttle it, so B's timers are removed altogether below: stricter than a hidden tab's
+    // throttling (one timer a minute after 5 minutes), which leaves data channel messages alone.
+    const bPage = await a.page.context().newPage()
+    const b: DemoPage = { name: 'B', page: bPage, errors: [] }
+    bPage.on('console', (message) => { if (message.type() === 'error') b.errors.push(`console: ${message.text()}`) })
+    pages.push(b)
+    await bPage.goto(url)
+    await waitForPeers(a, 1)
+    await front(a)
+    await bPage.evaluate(() => { for (let id = 1; id < 100_000; id++) { clearTimeout(id); clearInterval(id) } })
+    // A window longer than twice the heartbeat timeout (6 s): B must still be listed at its end.
+    const listedAfter = await a.page.evaluate(async (windowMs) => {
+      const provider = (window as any).trysteroYjsDemo.provider
+      let dropped = false
+      provider.on('peers', () => { if (provider.peers.length === 0) dropped = true })
+      await new Promise((resolve) => setTimeout(resolve, windowMs))
+      return !dropped && provider.peers.length === 1
+    }, 14_000)
+    expect(listedAfter).toBe(true)
+  }, 60_000)
+
   it('a chat message sent in A appears in B; a third page joining later sees the history', async () => {
     const [a, b, url] = await openPair()
     const pageA = await front(a)
