@@ -1,16 +1,16 @@
 /**
  * One kept room: its document loaded from its store, a provider in the room as a passive Trystero
  * peer (dormant until a user joins, never connected to another passive peer), and optionally the
- * upstream bridge. A room nobody has open for `unloadAfterMs` is unloaded — document, store,
- * provider — and stays joined, still dormant, to be loaded again when a user arrives.
+ * upstream bridge. A room with nobody in it for `unloadAfterMs` is unloaded — document, store,
+ * provider, upstream — and stays joined, still dormant, to be loaded again when a peer joins.
  *
- * Why unloading leaves the Trystero room and joins it anew: the room channel (RoomHub) lives as
- * long as its room object and keeps answering joins with the documents open *now*. A user
- * arriving in an unloaded room would hear "no document here", think itself synced with an empty
- * document, and only then hear the keeper open it — an app that fills an empty document with
- * default content once synced would do so. A fresh room object has no hub yet: the keeper's join
- * handler loads the document (synchronously: SQLite and Yjs both are) before the provider's hub
- * exists, so the first thing a user hears from the keeper already lists the document.
+ * The Trystero room is never left and joined again while kept: leaving a room while a peer's
+ * WebRTC handshake with it is under way leaves that peer waiting ~23 s (Trystero's offer and
+ * answer lifetimes) before it tries again, measured here with a peer arriving just as its room
+ * unloaded. Staying in the room costs a subscription at the signaling server and nothing else.
+ * While unloaded, the room channel still answers a newcomer's HELLO (with no document), and the
+ * provider, created in the join handler that runs right after, announces the document (OPEN)
+ * before the newcomer can have asked for it.
  */
 import type * as Y from 'yjs'
 import { TrysteroProvider, type TrysteroProviderEvents } from '../../trystero-provider.js'
@@ -113,15 +113,28 @@ export class KeptRoom {
     const room = this.ctx.joinRoom(this.ctx.roomId, {
       onJoinError: ({ peerId, error }) => this.ctx.emit('join-error', { roomId: this.ctx.roomId, peerId, error })
     })
+    // Set before any provider taps the room: its channel hub listens beside these, not instead.
     room.onPeerJoin = () => {
-      if (this.closed || this.room !== room || this.loaded !== null || this.unloading !== null) return
-      try {
-        this.bringUp('peer')
-      } catch (error) {
-        this.ctx.emit('error', error instanceof TrysteroYjsError ? error : new KeeperError('could not load the room for a peer', { roomId: this.ctx.roomId, cause: error }))
-      }
+      if (this.closed) return
+      this.updateIdle()
+      if (this.loaded !== null) return
+      // An unload under way finishes first (it awaits the provider's goodbye); then load anew.
+      void (this.unloading ?? Promise.resolve()).then(() => {
+        if (this.closed || this.loaded !== null || this.roomPeerCount() === 0) return
+        try {
+          this.bringUp('peer')
+        } catch (error) {
+          this.ctx.emit('error', error instanceof TrysteroYjsError ? error : new KeeperError('could not load the room for a peer', { roomId: this.ctx.roomId, cause: error }))
+        }
+      })
     }
+    room.onPeerLeave = () => this.updateIdle()
     return room
+  }
+
+  /** Peers connected in the room, whatever they have open. */
+  private roomPeerCount (): number {
+    return this.room === null ? 0 : Object.keys(this.room.getPeers()).length
   }
 
   /** Store → document → provider (→ upstream), synchronously. */
@@ -165,9 +178,16 @@ export class KeptRoom {
     })
   }
 
-  /** Arms the unload timer while nobody has the document open; disarms it when someone does. */
+  /**
+   * Arms the unload timer while nobody is in the room; disarms it when someone is. A peer in the
+   * room without the document open (yet) keeps it loaded: it may open it any moment.
+   */
+  private isIdle (): boolean {
+    return this.loaded !== null && !this.closed && this.loaded.provider.peers.length === 0 && this.roomPeerCount() === 0
+  }
+
   private updateIdle (): void {
-    const idle = this.loaded !== null && this.loaded.provider.peers.length === 0 && !this.closed
+    const idle = this.isIdle()
     if (!idle) {
       if (this.idleTimer !== null) clearTimeout(this.idleTimer)
       this.idleTimer = null
@@ -176,7 +196,7 @@ export class KeptRoom {
     if (this.idleTimer !== null || !Number.isFinite(this.ctx.unloadAfterMs)) return
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null
-      if (this.loaded === null || this.loaded.provider.peers.length > 0 || this.unloading !== null) return
+      if (!this.isIdle() || this.unloading !== null) return
       this.unloading = this.unload().catch((error: unknown) => {
         this.ctx.emit('error', new KeeperError('unloading failed', { roomId: this.ctx.roomId, cause: error }))
       }).finally(() => { this.unloading = null })
@@ -185,14 +205,6 @@ export class KeptRoom {
 
   private async unload (): Promise<void> {
     const fileBytes = await this.takeDown()
-    const room = this.room
-    this.room = null
-    if (room !== null) {
-      room.onPeerJoin = null
-      await room.leave()
-    }
-    if (this.closed) return
-    this.room = this.joinPassive()
     this.ctx.emit('unload', { roomId: this.ctx.roomId, path: this.ctx.path, fileBytes })
   }
 
@@ -219,7 +231,9 @@ export class KeptRoom {
     const room = this.room
     this.room = null
     if (room !== null) {
+      // A leave in progress can re-discover a peer (Trystero waits 99 ms before unsubscribing).
       room.onPeerJoin = null
+      room.onPeerLeave = null
       await room.leave()
     }
   }
