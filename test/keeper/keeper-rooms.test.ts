@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync, truncateSync, statSync } from 'node
 import { tmpdir } from 'node:os'
 import { join as joinPath } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import mqtt from 'mqtt'
 import * as Y from 'yjs'
 import { TrysteroProvider, type TrysteroProviderOptions } from '../../src/index.js'
 import { RoomStore, roomStorePath } from '../../src/node/keeper/room-store.js'
@@ -155,4 +156,77 @@ describe.skipIf(!keeperBuilt)('keeper: rooms over real WebRTC (run `npm run buil
       rmSync(storeDir, { recursive: true, force: true })
     }
   })
+
+  // Written against Trystero 0.25's own password (its signaling is encrypted with a key derived
+  // from it): recheck once trystero-yjs admits peers on the room channel itself.
+  it('with --password, refuses a peer with a wrong password and serves one with the right one', async () => {
+    const room = newRoom()
+    const keeper = startKeeper([room], ['--password', 'right horse'])
+    await keeper.ready()
+    const joinErrors: string[] = []
+    const joinErrorSeen = new Set<() => void>()
+    const docW = new Y.Doc()
+    const wrong = await join(room, docW, {
+      password: 'wrong horse',
+      joinCallbacks: { onJoinError: ({ error }) => { joinErrors.push(error); for (const wake of joinErrorSeen) wake() } }
+    })
+    // Someone saw the password fail: the wrong peer or the keeper, whichever decrypted the other's offer or answer.
+    await until('a password failure',
+      () => joinErrors.some((e) => /password/.test(e)) || keeper.events('join-error', room).some((l) => /password/.test(String(l.error))),
+      [keeper.onLine, (wake) => { joinErrorSeen.add(wake); return () => joinErrorSeen.delete(wake) }], 30_000)
+
+    const docR = new Y.Doc()
+    docR.getText('t').insert(0, 'for members only')
+    const right = await join(room, docR, { password: 'right horse' })
+    await syncedWith(right, 1)
+    await keeper.waitFor('the keeper synced with the right peer', (l) => l.event === 'sync' && l.room === room)
+    expect(wrong.peers).toEqual([])
+    expect(docW.getText('t').toString()).toBe('')
+    expect(new Set(keeper.events('join', room).map((l) => l.peer)).size).toBe(1)
+  })
+
+  it('two keepers of one room stay silent until a user joins, and never connect to each other', async () => {
+    const room = newRoom()
+    const spy = await publishSpy(signaling.url)
+    const first = startKeeper([room], [], mkdtempSync(joinPath(dir, 'first-')))
+    const second = startKeeper([room], [], mkdtempSync(joinPath(dir, 'second-')))
+    await Promise.all([first.ready(), second.ready()])
+    // Absence can only be shown over a window: this one holds every announce of a non-passive
+    // join (Trystero announces at 0, 233, 533 and 1,333 ms, then every 5.3 s).
+    await new Promise((resolve) => setTimeout(resolve, 2000))
+    expect(spy.published).toEqual([])
+
+    const user = await join(room, new Y.Doc())
+    await until('the user with both keepers', () => user.peers.length === 2, [on(user, 'peers')], 30_000)
+    const userId = peers.at(-1)!.selfId
+    for (const keeper of [first, second]) {
+      await keeper.waitFor('the user joining', (l) => l.event === 'join' && l.room === room)
+      expect(keeper.events('join').map((l) => l.peer)).toEqual([userId])
+    }
+    expect(spy.published.length).toBeGreaterThan(0)
+    await leave(user)
+    for (const keeper of [first, second]) await keeper.waitFor('the user leaving', (l) => l.event === 'leave' && l.room === room)
+    // The room falls dormant again: once the keepers stop announcing, nothing more is published.
+    await spy.quietFor(3000, 30_000)
+    expect(first.events('join')).toHaveLength(1)
+    expect(second.events('join')).toHaveLength(1)
+    spy.close()
+  })
 })
+
+/** Every MQTT publish on the broker, from anyone (a subscriber to `#`). */
+const publishSpy = async (url: string): Promise<{ published: string[], quietFor: (ms: number, deadlineMs: number) => Promise<void>, close: () => void }> => {
+  const client = mqtt.connect(url)
+  await new Promise<void>((resolve, reject) => { client.once('connect', () => resolve()); client.once('error', reject) })
+  await client.subscribeAsync('#')
+  const published: string[] = []
+  let lastAt = Date.now()
+  client.on('message', (topic) => { published.push(topic); lastAt = Date.now() })
+  return {
+    published,
+    // Resolves once nothing was published for `ms`: a clock, since what is awaited is an absence.
+    quietFor: async (ms, deadlineMs) => await until(`${ms} ms without a publish`, () => Date.now() - lastAt >= ms,
+      [(wake) => { const t = setInterval(wake, 100); return () => clearInterval(t) }], deadlineMs),
+    close: () => { client.end(true) }
+  }
+}

@@ -65,6 +65,12 @@ export class KeeperProcess {
     for (const waiter of [...this.waiters]) waiter()
   }
 
+  /** A wake-up source for `until` (test/support/wait.ts): every line the keeper prints. */
+  readonly onLine = (wake: () => void): (() => void) => {
+    this.waiters.add(wake)
+    return () => this.waiters.delete(wake)
+  }
+
   /** Lines of one event (and room, if given). */
   events (event: string, room?: string): KeeperLine[] {
     return this.lines.filter((line) => line.event === event && (room === undefined || line.room === room))
