@@ -60,7 +60,8 @@ export class RoomStore {
   static open (Sqlite: SqliteConstructor, path: string, roomId: string): RoomStore {
     let db: Database | null = null
     try {
-      db = new Sqlite(path, { timeout: 1000 })
+      // No waiting for a lock: only another keeper on the same directory would hold one.
+      db = new Sqlite(path, { timeout: 0 })
       // Before the first access: SQLite then keeps the WAL index in memory, no -shm file.
       db.pragma('locking_mode = EXCLUSIVE')
       // Only takes effect on a new file, before the first table: that is when we want it.
