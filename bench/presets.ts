@@ -8,6 +8,7 @@ export interface BenchPreset {
   joinWire: { sizes: number[], runs: number }
   mesh: { sizes: Array<{ peers: number, runs: number }>, referenceUpToPeers: number }
   memory: { sizes: number[] }
+  keeper: { rooms: number, joiners: number }
   timeoutMs: number
 }
 
@@ -19,6 +20,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     joinWire: { sizes: [2, 5], runs: 3 },
     mesh: { sizes: [{ peers: 5, runs: 10 }, { peers: 10, runs: 10 }, { peers: 20, runs: 3 }], referenceUpToPeers: 10 },
     memory: { sizes: [2, 10] },
+    keeper: { rooms: 100, joiners: 5 },
     timeoutMs: 30_000
   },
   quick: {
@@ -28,6 +30,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     joinWire: { sizes: [2, 5], runs: 1 },
     mesh: { sizes: [{ peers: 5, runs: 3 }, { peers: 10, runs: 2 }], referenceUpToPeers: 5 },
     memory: { sizes: [2] },
+    keeper: { rooms: 100, joiners: 2 },
     timeoutMs: 30_000
   },
   smoke: {
@@ -37,6 +40,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     joinWire: { sizes: [2], runs: 1 },
     mesh: { sizes: [{ peers: 3, runs: 1 }], referenceUpToPeers: 0 },
     memory: { sizes: [2] },
+    keeper: { rooms: 3, joiners: 1 },
     timeoutMs: 30_000
   }
 }
