@@ -26,12 +26,16 @@ export interface KeeperBenchOptions {
   joiners: number
   document: BenchDocument
   timeoutMs: number
+  /** Measure the store on the B4 trace (three replays of it, ~15 s). Default true. */
+  compaction?: boolean
 }
 
 export interface JoinSample {
   room: string
   /** Provider created → the whole document in the joiner's Y.Text. */
   ms: number | null
+  /** Provider created → its first data channel open (the Trystero join and WebRTC handshake). */
+  channelMs: number | null
   /** The keeper's own load of the room, when it loaded it for this joiner. */
   keeperLoadMs: number | null
   failure: string | null
@@ -123,7 +127,7 @@ export const runKeeperBench = async (options: KeeperBenchOptions): Promise<Keepe
     resident,
     unloading,
     failures,
-    compaction: await measureCompaction()
+    compaction: options.compaction === false ? null : await measureCompaction()
   }
 }
 
@@ -159,11 +163,11 @@ const freshJoiner = async (keeper: KeeperProcess, signalingUrl: string, room: st
   try {
     peer = await PeerHandle.spawn({ provider: 'trystero-yjs', rtc: 'node-datachannel', signalingUrl, room })
     const { createdAt } = await peer.request<{ createdAt: number }>({ type: 'join' })
-    const { at } = await peer.request<{ at: number }>({ type: 'wait-length', length: options.document.textLength, timeoutMs: options.timeoutMs })
+    const { at, channelOpenAt } = await peer.request<{ at: number, channelOpenAt: number | null }>({ type: 'wait-length', length: options.document.textLength, timeoutMs: options.timeoutMs })
     const load = keeper.lines.slice(linesBefore).find((l) => l.event === 'load' && l.room === room)
-    return { room, ms: at - createdAt, keeperLoadMs: load === undefined ? null : Number(load.ms), failure: null }
+    return { room, ms: at - createdAt, channelMs: channelOpenAt === null ? null : channelOpenAt - createdAt, keeperLoadMs: load === undefined ? null : Number(load.ms), failure: null }
   } catch (error) {
-    return { room, ms: null, keeperLoadMs: null, failure: reason(error) }
+    return { room, ms: null, channelMs: null, keeperLoadMs: null, failure: reason(error) }
   } finally {
     await peer?.request({ type: 'leave' }).catch(() => undefined)
     await peer?.close()
@@ -235,6 +239,8 @@ const joinCell = (joins: JoinSample[] | undefined): string => {
   return `${ms(spread(done))}, ${done.length}/${joins.length}`
 }
 
+const channelCell = (joins: JoinSample[] | undefined): string => ms(spread(joins?.flatMap((j) => j.channelMs === null ? [] : [j.channelMs]) ?? []))
+
 export const keeperTable = (result: KeeperBenchResult): Table => {
   const { resident, unloading } = result
   const reloads = unloading?.joins.flatMap((j) => j.keeperLoadMs === null ? [] : [j.keeperLoadMs]) ?? []
@@ -247,12 +253,14 @@ export const keeperTable = (result: KeeperBenchResult): Table => {
       ['RSS with every room loaded, MB (peak so far)', resident === null ? '—' : `${mb(resident.rssMB)} (${mb(resident.peakRssMB)})`],
       ['RSS once every room is unloaded, MB', mb(unloading?.rssUnloadedMB ?? null)],
       ['fresh joiner, room in memory: provider created → whole document, ms: median (min–max), runs', joinCell(resident?.joins)],
-      ['fresh joiner, room unloaded (loaded for it): same, ms', joinCell(unloading?.joins)],
+      ['…of which before its first data channel opened, ms', channelCell(resident?.joins)],
+      ['fresh joiner, room unloaded (loaded for it): provider created → whole document, ms', joinCell(unloading?.joins)],
+      ['…of which before its first data channel opened, ms', channelCell(unloading?.joins)],
       ['…of which the keeper loading the room, ms', ms(spread(reloads))]
     ],
     notes: [
       'the keeper is the built command (dist/keeper-cli.js) with --strategy mqtt on the embedded broker, --bind 127.0.0.1; each joiner is a peer process alone in its room with the keeper, on node-datachannel',
-      'a fresh joiner\'s time includes its Trystero join (MQTT connect, the keeper waking from passive, the WebRTC handshake) and the transfer and apply of the document',
+      'a fresh joiner\'s time includes its Trystero join (MQTT connect, the keeper waking from passive, the WebRTC handshake: node-datachannel often finishes DTLS ~1 s after ICE, see the join table) and the transfer and apply of the document',
       'RSS is the keeper process\'s (Linux /proc VmRSS; VmHWM for the peak), not a heap after a forced GC',
       ...result.failures.map((f) => `not measured: ${f}`),
       ...[resident, unloading].flatMap((p) => p?.joins.filter((j) => j.failure !== null).map((j) => `joiner in ${j.room} failed: ${j.failure}`) ?? [])
@@ -264,7 +272,7 @@ export const compactionTable = (c: CompactionResult | null): Table => ({
   title: 'Keeper store on the B4 trace: every edit stored as it is applied, then compacted',
   columns: ['', 'rows', 'update bytes', 'file bytes (database + WAL)', 'file / document (V1)'],
   rows: c === null
-    ? [['trace absent: not measured', null, null, null, null]]
+    ? [['not measured (trace absent, or left out of this run)', null, null, null, null]]
     : [
         [`after replaying ${c.updates.toLocaleString('en-US')} edits, never compacted`, c.afterReplay.rows, kb(c.afterReplay.updateBytes), kb(c.afterReplay.fileBytes), `${(c.afterReplay.fileBytes / c.documentV1Bytes).toFixed(1)}×`],
         [`after compaction (${c.compactionMs.toFixed(0)} ms)`, c.afterCompaction.rows, kb(c.afterCompaction.updateBytes), kb(c.afterCompaction.fileBytes), `${(c.afterCompaction.fileBytes / c.documentV1Bytes).toFixed(2)}×`],

@@ -13,7 +13,9 @@ import { runTyping, typingTable, wirePerEditTable } from '../../bench/scenarios/
 import { runJoinWire, joinWireTable } from '../../bench/scenarios/join-wire.js'
 import { runMesh, meshTable } from '../../bench/scenarios/mesh.js'
 import { runMemory, memoryTable, runHeapStages, heapStagesTable } from '../../bench/scenarios/memory.js'
+import { runKeeperBench, keeperTable } from '../../bench/scenarios/keeper.js'
 import { toMarkdown } from '../../bench/support/report.js'
+import { keeperBuilt } from '../support/keeper-process.js'
 
 const smoke = presets.smoke
 const timeoutMs = smoke.timeoutMs
@@ -80,5 +82,17 @@ describe('bench scenarios (smoke)', () => {
     const stages = await runHeapStages(doc('10 KB'))
     expect(stages.map((s) => [s.subject, s.stages.length])).toEqual([['trystero-yjs', 5], ['trystero-room', 5], ['y-webrtc', 5]])
     expect(toMarkdown(heapStagesTable(stages, doc('10 KB')))).toContain('| + room joined, alone |')
+  }, 120_000)
+
+  it.skipIf(!keeperBuilt)('keeper (the store on the B4 trace left out: three replays of it)', async () => {
+    const result = await runKeeperBench({ ...smoke.keeper, document: doc('10 KB'), timeoutMs, compaction: false })
+    expect(result.failures).toEqual([])
+    for (const phase of [result.resident!, result.unloading!]) {
+      expect(phase.loadMs).not.toBeNull()
+      expect(phase.joins.map((j) => j.failure)).toEqual([null])
+    }
+    // The second keeper unloaded every room before its joiner came: it loaded the room for it.
+    expect(result.unloading!.joins[0]!.keeperLoadMs).not.toBeNull()
+    expect(toMarkdown(keeperTable(result))).toContain('fresh joiner, room unloaded')
   }, 120_000)
 })

@@ -8,6 +8,7 @@
  * browsers works exactly as without a keeper until one joins it.
  */
 import { mkdirSync } from 'node:fs'
+import type * as Y from 'yjs'
 import { ReportingObservable } from '../../reporting-observable.js'
 import type { JoinRoom, JoinRoomCallbacks, TrysteroConfig, TrysteroRoom } from '../../room-types.js'
 import { KeeperError } from './keeper-error.js'
@@ -104,6 +105,15 @@ export class Keeper<Config extends { appId: string } = TrysteroConfig> extends R
   roomStatus (roomId: string): { loaded: boolean, peers: number } | null {
     const room = this.kept.get(roomId)
     return room === undefined ? null : { loaded: room.isLoaded, peers: room.peerCount }
+  }
+
+  /**
+   * A kept room's document while it is loaded; `null` while it is unloaded or not kept. Edits
+   * made to it are stored and reach the room's peers (and upstream) like a peer's would. Do not
+   * keep it: the keeper replaces it when the room unloads and loads again.
+   */
+  doc (roomId: string): Y.Doc | null {
+    return this.kept.get(roomId)?.doc ?? null
   }
 
   /**
