@@ -77,7 +77,9 @@ export class Keeper<Config extends { appId: string } = TrysteroConfig> extends R
   readonly dir: string
   private readonly kept = new Map<string, KeptRoom>()
   private readonly keeping = new Map<string, Promise<LoadStats>>()
-  private readonly own: Required<Pick<KeeperOwnOptions<Config>, 'unloadAfterMs' | 'docName'>> & KeeperOwnOptions<Config>
+  // `Config` types the constructor's options only: kept out of members, so that a keeper of any
+  // strategy is assignable to a plain `Keeper` (as for the provider).
+  private readonly own: Required<Pick<KeeperOwnOptions<any>, 'unloadAfterMs' | 'docName'>> & KeeperOwnOptions<any>
   private readonly strategyConfig: Record<string, unknown> & { appId: string }
   private setup: Promise<Setup> | null = null
   /** Connections made through the polyfill the keeper loaded itself: closed by close(). */
@@ -151,7 +153,7 @@ export class Keeper<Config extends { appId: string } = TrysteroConfig> extends R
         trickleIce: this.strategyConfig['trickleIce'] ?? false,
         ...(rtcPolyfill === undefined ? {} : { rtcPolyfill }),
         passive: true
-      } as unknown as Config, id, callbacks),
+      }, id, callbacks),
       providerOptions: {
         docName: this.own.docName,
         // Not used to join (the keeper joins itself): handed over for the provider's own checks.
