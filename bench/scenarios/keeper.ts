@@ -51,6 +51,8 @@ export interface KeeperPhase {
   /** Resident set once every room was unloaded (the unloading phase only). */
   rssUnloadedMB: number | null
   joins: JoinSample[]
+  /** What the keeper printed that was not one of its JSON lines (a Node warning, a crash). */
+  strayOutput: string[]
 }
 
 export interface CompactionResult {
@@ -151,7 +153,7 @@ const measurePhase = async (dir: string, signalingUrl: string, unloadAfter: stri
       const room = roomName(Math.floor((j * options.rooms) / Math.max(1, options.joiners)))
       joins.push(await freshJoiner(keeper, signalingUrl, room, options))
     }
-    return { readyMs, loadMs, rssMB: memory?.rss ?? null, peakRssMB: memory?.peak ?? null, rssUnloadedMB, joins }
+    return { readyMs, loadMs, rssMB: memory?.rss ?? null, peakRssMB: memory?.peak ?? null, rssUnloadedMB, joins, strayOutput: keeper.otherOutput.slice(0, 5) }
   } finally {
     await keeper.stop('SIGTERM')
   }
@@ -263,6 +265,7 @@ export const keeperTable = (result: KeeperBenchResult): Table => {
       'a fresh joiner\'s time includes its Trystero join (MQTT connect, the keeper waking from passive, the WebRTC handshake: node-datachannel often finishes DTLS ~1 s after ICE, see the join table) and the transfer and apply of the document',
       'RSS is the keeper process\'s (Linux /proc VmRSS; VmHWM for the peak), not a heap after a forced GC',
       ...result.failures.map((f) => `not measured: ${f}`),
+      ...[resident, unloading].flatMap((p) => p?.strayOutput.map((line) => `the keeper printed: ${line}`) ?? []),
       ...[resident, unloading].flatMap((p) => p?.joins.filter((j) => j.failure !== null).map((j) => `joiner in ${j.room} failed: ${j.failure}`) ?? [])
     ]
   }

@@ -3,7 +3,7 @@
  * line names its room; JSON lines carry `event` and `time`. Errors and warnings go to stderr.
  */
 import type { Keeper } from './keeper.js'
-import type { KeeperError } from './keeper-error.js'
+import { KeeperError } from './keeper-error.js'
 import type { TrysteroYjsError } from '../../errors.js'
 
 export type LogFormat = 'text' | 'json'
@@ -30,9 +30,10 @@ export const attachKeeperLog = (keeper: Keeper<any>, format: LogFormat, sink: Ke
   const line = (to: 'out' | 'err', event: string, fields: Record<string, unknown>, text: string): void => {
     sink[to](format === 'json' ? JSON.stringify({ event, time: new Date().toISOString(), ...fields }) : text)
   }
-  const problem = (kind: 'error' | 'warning') => (error: TrysteroYjsError): void => {
-    const { roomId, path } = error as Partial<KeeperError>
-    line('err', kind, { room: roomId, path, peer: error.peerId, message: error.message }, `${kind}: ${error.message}`)
+  const problem = (kind: 'error' | 'warning') => (error: TrysteroYjsError, room?: string): void => {
+    const { roomId = room, path } = error as Partial<KeeperError>
+    line('err', kind, { room: roomId, path, peer: error.peerId, message: error.message },
+      `${kind}${roomId === undefined || error instanceof KeeperError ? '' : ` in ${roomId}`}: ${error.message}`)
   }
   keeper.on('load', ({ roomId, reason, updates, updateBytes, fileBytes, ms }) => line('out', 'load',
     { room: roomId, reason, updates, bytes: updateBytes, fileBytes, ms: Math.round(ms) },

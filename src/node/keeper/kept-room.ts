@@ -32,8 +32,14 @@ export interface KeptRoomEvents {
   /** Trystero's `onJoinError`: a wrong password, or (spuriously) offer glare. */
   'join-error': (event: { roomId: string, peerId: string, error: string }) => void
   upstream: (event: UpstreamEvent & { roomId: string }) => void
-  error: (error: TrysteroYjsError) => void
-  warning: (warning: TrysteroYjsError) => void
+  /**
+   * Something that cost data or a sync. The room comes second: a provider's error (a peer's
+   * malformed message, a failed send) is passed on as it is, naming the peer; the keeper's own
+   * (`KeeperError`) also name the room and store file themselves.
+   */
+  error: (error: TrysteroYjsError, roomId?: string) => void
+  /** Something ignored safely. */
+  warning: (warning: TrysteroYjsError, roomId?: string) => void
 }
 
 export type KeptRoomEmit = <K extends keyof KeptRoomEvents>(name: K, ...args: Parameters<KeptRoomEvents[K]>) => void
@@ -124,7 +130,7 @@ export class KeptRoom {
         try {
           this.bringUp('peer')
         } catch (error) {
-          this.ctx.emit('error', error instanceof TrysteroYjsError ? error : new KeeperError('could not load the room for a peer', { roomId: this.ctx.roomId, cause: error }))
+          this.ctx.emit('error', error instanceof TrysteroYjsError ? error : new KeeperError('could not load the room for a peer', { roomId: this.ctx.roomId, cause: error }), this.ctx.roomId)
         }
       })
     }
@@ -143,7 +149,7 @@ export class KeptRoom {
     const store = this.ctx.openStore()
     let loadedDoc
     try {
-      loadedDoc = StoredDoc.load(store, this.ctx.compaction, (kind, error) => emit(kind, error))
+      loadedDoc = StoredDoc.load(store, this.ctx.compaction, (kind, error) => emit(kind, error, roomId))
     } catch (error) {
       store.close()
       throw error
@@ -163,10 +169,8 @@ export class KeptRoom {
 
   private listen (provider: TrysteroProvider): void {
     const { roomId, emit } = this.ctx
-    const wrap = (error: TrysteroYjsError): TrysteroYjsError =>
-      new KeeperError(error.message.replace(/^trystero-yjs: /, ''), { roomId, peerId: error.peerId, messageType: error.messageType, byteLength: error.byteLength, cause: error.cause })
-    provider.on('error', (error) => emit('error', wrap(error)))
-    provider.on('warning', (warning) => emit('warning', wrap(warning)))
+    provider.on('error', (error) => emit('error', error, roomId))
+    provider.on('warning', (warning) => emit('warning', warning, roomId))
     const onPeers: TrysteroProviderEvents['peers'] = ({ added, removed, peers }) => {
       for (const peerId of added) emit('join', { roomId, peerId, peers: peers.length })
       for (const peerId of removed) emit('leave', { roomId, peerId, peers: peers.length })
@@ -198,7 +202,7 @@ export class KeptRoom {
       this.idleTimer = null
       if (!this.isIdle() || this.unloading !== null) return
       this.unloading = this.unload().catch((error: unknown) => {
-        this.ctx.emit('error', new KeeperError('unloading failed', { roomId: this.ctx.roomId, cause: error }))
+        this.ctx.emit('error', new KeeperError('unloading failed', { roomId: this.ctx.roomId, cause: error }), this.ctx.roomId)
       }).finally(() => { this.unloading = null })
     }, this.ctx.unloadAfterMs)
   }
