@@ -6,7 +6,7 @@
  * trace: its size after replaying every edit, after compaction, against the document's own.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import * as Y from 'yjs'
@@ -263,7 +263,8 @@ export const keeperTable = (result: KeeperBenchResult): Table => {
     notes: [
       'the keeper is the built command (dist/keeper-cli.js) with --strategy mqtt on the embedded broker, --bind 127.0.0.1; each joiner is a peer process alone in its room with the keeper, on node-datachannel',
       'a fresh joiner\'s time includes its Trystero join (MQTT connect, the keeper waking from passive, the WebRTC handshake: node-datachannel often finishes DTLS ~1 s after ICE, see the join table) and the transfer and apply of the document',
-      'RSS is the keeper process\'s (Linux /proc VmRSS; VmHWM for the peak), not a heap after a forced GC',
+      'RSS is the keeper process\'s (Linux /proc VmRSS; VmHWM for the peak), not a heap after a forced GC; V8 keeps the memory of unloaded rooms for reuse rather than returning it',
+      `measured on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'})`,
       ...result.failures.map((f) => `not measured: ${f}`),
       ...[resident, unloading].flatMap((p) => p?.strayOutput.map((line) => `the keeper printed: ${line}`) ?? []),
       ...[resident, unloading].flatMap((p) => p?.joins.filter((j) => j.failure !== null).map((j) => `joiner in ${j.room} failed: ${j.failure}`) ?? [])

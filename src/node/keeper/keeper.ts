@@ -181,11 +181,18 @@ export class Keeper<Config extends { appId: string } = TrysteroConfig> extends R
       if (rtcPolyfill === undefined && typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection !== 'function') {
         const Polyfill = await loadNodeRtc()
         const connections = this.connections
-        // Recorded, because Trystero does not close a connection that the far side closed first.
+        // Trystero does not close a connection that the far side closed first: a keeper that runs
+        // for weeks closes a failed or closed one itself (its native resources go), and the rest
+        // at close().
         rtcPolyfill = class KeeperPeerConnection extends Polyfill {
           constructor (config?: RTCConfiguration) {
             super(config)
             connections.add(this)
+            this.addEventListener('connectionstatechange', () => {
+              if (this.connectionState !== 'closed' && this.connectionState !== 'failed') return
+              connections.delete(this)
+              if (this.connectionState === 'failed') this.close()
+            })
           }
         }
       }

@@ -14,6 +14,7 @@ import { loadYWebsocket } from './optional-packages.js'
 export type UpstreamStatus = 'connecting' | 'connected' | 'disconnected'
 
 export interface UpstreamEvent {
+  /** `connecting` only before the first attempt ended; retries while disconnected are not reported. */
   status: UpstreamStatus
   /** The server and the keeper exchanged their states since the connection opened. */
   synced: boolean
@@ -57,7 +58,11 @@ export const yWebsocketUpstream = async (url: string): Promise<Upstream> => {
         last = event
         onEvent(event)
       }
-      provider.on('status', ({ status }: { status: UpstreamStatus }) => update({ status, synced: status === 'connected' ? last.synced : false }))
+      // y-websocket retries every ~2.5 s while the server is away, each try a 'connecting' and a
+      // 'disconnected': only the changes between connected and not are worth a line.
+      provider.on('status', ({ status }: { status: UpstreamStatus }) => {
+        if (status !== 'connecting') update({ status, synced: status === 'connected' ? last.synced : false })
+      })
       provider.on('sync', (synced: boolean) => update({ synced }))
       let destroyed = false
       return {
