@@ -10,6 +10,7 @@ export interface BenchPreset {
   memory: { sizes: number[] }
   /** 16 KiB frames per flood (4,096 = 64 MiB), runs per attack and guard setting. */
   guardFlood: { chunks: number, runs: number }
+  keeper: { rooms: number, joiners: number }
   timeoutMs: number
 }
 
@@ -22,6 +23,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     mesh: { sizes: [{ peers: 5, runs: 10 }, { peers: 10, runs: 10 }, { peers: 20, runs: 3 }], referenceUpToPeers: 10 },
     memory: { sizes: [2, 10] },
     guardFlood: { chunks: 4096, runs: 3 },
+    keeper: { rooms: 100, joiners: 5 },
     timeoutMs: 30_000
   },
   quick: {
@@ -32,6 +34,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     mesh: { sizes: [{ peers: 5, runs: 3 }, { peers: 10, runs: 2 }], referenceUpToPeers: 5 },
     memory: { sizes: [2] },
     guardFlood: { chunks: 4096, runs: 1 },
+    keeper: { rooms: 100, joiners: 2 },
     timeoutMs: 30_000
   },
   smoke: {
@@ -42,6 +45,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     mesh: { sizes: [{ peers: 3, runs: 1 }], referenceUpToPeers: 0 },
     memory: { sizes: [2] },
     guardFlood: { chunks: 256, runs: 1 },
+    keeper: { rooms: 3, joiners: 1 },
     timeoutMs: 30_000
   }
 }

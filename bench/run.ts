@@ -17,6 +17,7 @@ import { joinWireTable, runJoinWire } from './scenarios/join-wire.js'
 import { meshTable, runMesh, type MeshRow } from './scenarios/mesh.js'
 import { heapStagesTable, memoryTable, runHeapStages, runMemory } from './scenarios/memory.js'
 import { guardFloodTable, runGuardFlood } from './scenarios/guard-flood.js'
+import { compactionTable, keeperTable, runKeeperBench, type KeeperBenchResult } from './scenarios/keeper.js'
 import { ladderTable, runLadder, type LadderRow } from './scenarios/size-ladder.js'
 import { runTyping, typingTable, wirePerEditTable, type TypingRow } from './scenarios/typing.js'
 import { traceCredit } from './support/editing-traces.js'
@@ -25,7 +26,7 @@ import { toMarkdown, writeResults, type Table } from './support/report.js'
 const args = process.argv.slice(2)
 const presetName = args.includes('--quick') ? 'quick' : 'full'
 const preset = presets[presetName]
-const known = ['coalescing', 'join', 'ladder', 'typing', 'join-wire', 'mesh', 'memory', 'guard-flood']
+const known = ['coalescing', 'join', 'ladder', 'typing', 'join-wire', 'mesh', 'memory', 'guard-flood', 'keeper']
 const requested = args.filter((a) => !a.startsWith('--'))
 for (const name of requested) {
   if (!known.includes(name)) {
@@ -125,6 +126,12 @@ try {
     const rows = await runGuardFlood(preset.guardFlood)
     print(guardFloodTable(rows, preset.guardFlood), 'guard-flood', rows)
   })
+  await scenario('keeper', async () => {
+    const result = await runKeeperBench({ ...preset.keeper, document: documentNamed('B4'), timeoutMs: 60_000 })
+    print(keeperTable(result), 'keeper', result)
+    print(compactionTable(result.compaction), 'keeper-compaction', result.compaction)
+    targets.push(...keeperTargets(result))
+  })
 } finally {
   documents.dispose()
 }
@@ -168,4 +175,10 @@ function typingTargets (rows: TypingRow[]): string[][] {
 function meshTargets (rows: MeshRow[]): string[][] {
   return rows.filter((r) => r.contender === ours.label && (r.peers === 5 || r.peers === 10)).map((r) =>
     [`mesh formation: 10 of 10 runs at ${r.peers} peers`, `${r.succeeded}/${r.runs}`, r.succeeded === r.runs && r.runs >= 10 ? 'yes' : r.succeeded === r.runs ? `all ${r.runs} runs (fewer than 10 in this preset)` : 'no'])
+}
+
+function keeperTargets (result: KeeperBenchResult): string[][] {
+  const rss = result.resident?.peakRssMB ?? null
+  return [[`${result.rooms} rooms holding ${result.document.name}: keeper RSS under 1 GiB`,
+    rss === null ? 'not measured' : `peak ${rss.toFixed(0)} MB`, rss !== null && rss < 1024 ? 'yes' : 'no']]
 }

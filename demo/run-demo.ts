@@ -1,8 +1,13 @@
 /** `npm run demo` (build and serve) or `npm run demo -- --dev` (hot reload). */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { startDemo } from './demo-server.js'
 
-const demo = await startDemo({ mode: process.argv.includes('--dev') ? 'dev' : 'preview' })
 const room = `demo-${Math.random().toString(36).slice(2, 8)}`
+// The keeper's store lives as long as this run: the demo's rooms are made up for it.
+const keeperDir = mkdtempSync(join(tmpdir(), 'trystero-yjs-demo-keeper-'))
+const demo = await startDemo({ mode: process.argv.includes('--dev') ? 'dev' : 'preview', keep: { rooms: [room], dir: keeperDir } })
 console.log(`
   trystero-yjs demo
   signaling (MQTT over WebSocket, this machine only): ${demo.broker.url}
@@ -11,8 +16,16 @@ console.log(`
     ${demo.url}?room=${room}
   The page and its signaling listen on this machine only.
 
+  A keeper (trystero-yjs-keeper) keeps this room: close every window, open the link again
+  in a private window, and the document is still there.
+
   Ctrl+C to stop.
 `)
-const stop = (): void => { void demo.close().then(() => process.exit(0)) }
+const stop = (): void => {
+  void demo.close().then(() => {
+    rmSync(keeperDir, { recursive: true, force: true })
+    process.exit(0)
+  })
+}
 process.on('SIGINT', stop)
 process.on('SIGTERM', stop)

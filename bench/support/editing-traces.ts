@@ -17,17 +17,20 @@ export const tracesDirectory = configured === undefined || configured === ''
 
 export const traceCredit = 'editing traces: Joseph Gentle, editing-traces (CC BY 4.0); automerge-paper: Martin Kleppmann'
 
-interface SequentialTrace {
+export interface SequentialTrace {
   endContent: string
   txns: Array<{ patches: Array<[number, number, string]> }>
 }
 
-/** A sequential trace replayed into a Y.Doc's `Y.Text('text')`, or `null` if the file is absent. */
-export const loadSequentialTrace = (name: string): { doc: Y.Doc, source: string } | null => {
+/** A sequential trace as its file holds it, or `null` if the file is absent. */
+export const readSequentialTrace = (name: string): SequentialTrace | null => {
   const path = `${tracesDirectory}${name}.json.gz`
   if (!existsSync(path)) return null
-  const trace = JSON.parse(gunzipSync(readFileSync(path)).toString('utf8')) as SequentialTrace
-  const doc = new Y.Doc()
+  return JSON.parse(gunzipSync(readFileSync(path)).toString('utf8')) as SequentialTrace
+}
+
+/** Replays a trace into `doc`'s `Y.Text('text')`, one transaction per trace transaction. */
+export const replaySequentialTrace = (trace: SequentialTrace, doc: Y.Doc): void => {
   const text = doc.getText('text')
   for (const txn of trace.txns) {
     doc.transact(() => {
@@ -37,7 +40,15 @@ export const loadSequentialTrace = (name: string): { doc: Y.Doc, source: string 
       }
     })
   }
-  if (text.toString() !== trace.endContent) throw new Error(`trace ${name}: replay does not reach its endContent`)
+}
+
+/** A sequential trace replayed into a Y.Doc's `Y.Text('text')`, or `null` if the file is absent. */
+export const loadSequentialTrace = (name: string): { doc: Y.Doc, source: string } | null => {
+  const trace = readSequentialTrace(name)
+  if (trace === null) return null
+  const doc = new Y.Doc()
+  replaySequentialTrace(trace, doc)
+  if (doc.getText('text').toString() !== trace.endContent) throw new Error(`trace ${name}: replay does not reach its endContent`)
   return { doc, source: `trace ${name}` }
 }
 

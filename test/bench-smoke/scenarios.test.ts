@@ -14,7 +14,9 @@ import { runJoinWire, joinWireTable } from '../../bench/scenarios/join-wire.js'
 import { runMesh, meshTable } from '../../bench/scenarios/mesh.js'
 import { runMemory, memoryTable, runHeapStages, heapStagesTable } from '../../bench/scenarios/memory.js'
 import { guardFloodAttacks, guardFloodTable, runGuardFlood } from '../../bench/scenarios/guard-flood.js'
+import { runKeeperBench, keeperTable } from '../../bench/scenarios/keeper.js'
 import { toMarkdown } from '../../bench/support/report.js'
+import { keeperBuilt } from '../support/keeper-process.js'
 
 const smoke = presets.smoke
 const timeoutMs = smoke.timeoutMs
@@ -91,4 +93,16 @@ describe('bench scenarios (smoke)', () => {
     for (const row of rows.filter((r) => r.guarded)) expect(row.survived, `${row.attack}: ${row.failureReasons.join('; ')}`).toBe(1)
     expect(toMarkdown(guardFloodTable(rows, smoke.guardFlood))).toContain('| unknown room token | yes |')
   }, 240_000)
+
+  it.skipIf(!keeperBuilt)('keeper (the store on the B4 trace left out: three replays of it)', async () => {
+    const result = await runKeeperBench({ ...smoke.keeper, document: doc('10 KB'), timeoutMs, compaction: false })
+    expect(result.failures).toEqual([])
+    for (const phase of [result.resident!, result.unloading!]) {
+      expect(phase.loadMs).not.toBeNull()
+      expect(phase.joins.map((j) => j.failure)).toEqual([null])
+    }
+    // The second keeper unloaded every room before its joiner came: it loaded the room for it.
+    expect(result.unloading!.joins[0]!.keeperLoadMs).not.toBeNull()
+    expect(toMarkdown(keeperTable(result))).toContain('fresh joiner, room unloaded')
+  }, 120_000)
 })
