@@ -15,8 +15,11 @@ export interface DemoOptions {
   port?: number
   /** Broker port; 0 for any. Default 8787. */
   brokerPort?: number
-  /** Keep these rooms' documents in `dir` (a keeper on the local broker). Default: no keeper. */
-  keep?: { rooms: string[], dir: string }
+  /**
+   * Keep these rooms' documents in `dir` (a keeper on the local broker). A room given with its
+   * write key is a private one (the keeper must prove the key, like every peer). Default: no keeper.
+   */
+  keep?: { rooms: Array<string | { room: string, writeKey: string }>, dir: string }
 }
 
 export interface RunningDemo {
@@ -40,7 +43,10 @@ const startKeeper = async (broker: LocalMqttBroker, host: string, keep: NonNulla
     rtcConfig: host === '127.0.0.1' ? { iceServers: [], bindAddress: host } as RTCConfiguration : { iceServers: [] }
   })
   try {
-    for (const room of keep.rooms) await keeper.keep(room)
+    for (const room of keep.rooms) {
+      if (typeof room === 'string') await keeper.keep(room)
+      else await keeper.keep(room.room, { writeKey: room.writeKey })
+    }
   } catch (error) {
     await keeper.close()
     throw error

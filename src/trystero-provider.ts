@@ -98,8 +98,8 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     }
     this.options = resolveOptions(options)
     const { docName, awareness, resyncInterval, connect } = this.options.own
-    if (typeof roomOrId !== 'string' && this.options.secret !== null && 'password' in this.options.secret && this.options.own.roomId === undefined) {
-      throw new TrysteroYjsError('a password with a room object needs options.roomId, the id the room was joined with: the room keys are bound to it')
+    if (typeof roomOrId !== 'string' && this.options.secret !== null && 'password' in this.options.secret && (this.options.own.roomId === undefined || options.appId === undefined)) {
+      throw new TrysteroYjsError('a password with a room object needs options.appId and options.roomId, those the room was joined with: the room keys are bound to them')
     }
     this.doc = doc
     this.roomId = typeof roomOrId === 'string' ? roomOrId : null

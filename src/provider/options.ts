@@ -58,7 +58,7 @@ export interface ProviderOwnOptions<Config extends { appId: string } = TrysteroC
   viewKey?: string
   /**
    * With a room object and a `password`: the id the room was joined with, to which the keys are
-   * bound. (With a room id as the second argument, that id is used.)
+   * bound (give its `appId` too). With a room id as the second argument, that id is used.
    */
   roomId?: string
 }

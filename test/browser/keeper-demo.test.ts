@@ -17,13 +17,15 @@ const deadline = { timeout: 30_000 }
 
 describe.skipIf(!canRunBrowser)('demo with a keeper, in Chromium', () => {
   const room = `kept-${Date.now()}`
+  // A private room, as `npm run demo` makes: the keeper proves its key like every peer.
+  const writeKey = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')
   const dir = mkdtempSync(join(tmpdir(), 'trystero-yjs-demo-keeper-test-'))
   let demo: RunningDemo
   let browser: Browser
   let pages: DemoPage[] = []
 
   beforeAll(async () => {
-    demo = await startDemo({ port: 0, brokerPort: 0, keep: { rooms: [room], dir } })
+    demo = await startDemo({ port: 0, brokerPort: 0, keep: { rooms: [{ room, writeKey }], dir } })
     browser = await launchChromium()
   }, 120_000)
   afterEach(async ({ task }) => {
@@ -43,7 +45,7 @@ describe.skipIf(!canRunBrowser)('demo with a keeper, in Chromium', () => {
   })
 
   const open = async (name: string): Promise<DemoPage> => {
-    const page = await openPage(browser, `${demo.url}?room=${room}`, name)
+    const page = await openPage(browser, `${demo.url}?room=${room}#write=${writeKey}`, name)
     pages.push(page)
     return page
   }

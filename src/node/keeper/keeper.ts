@@ -15,6 +15,9 @@ import { KeeperError } from './keeper-error.js'
 import { KeptRoom, type KeptRoomEvents } from './kept-room.js'
 import { loadNodeRtc, loadSqlite } from './optional-packages.js'
 import { RoomStore, roomStorePath } from './room-store.js'
+import { roomCredentials, type RoomSecret } from '../../admission/room-keys.js'
+import type { ProviderLimits } from '../../limits.js'
+import { joinConfig, resolveOptions } from '../../provider/options.js'
 import { defaultCompaction, type CompactionPolicy, type LoadStats } from './stored-doc.js'
 import { yWebsocketUpstream, type Upstream } from './upstream.js'
 
@@ -39,6 +42,20 @@ export interface KeeperOwnOptions<Config extends { appId: string } = TrysteroCon
   peerHelloTimeout?: number
   /** Provider option: larger messages from a peer are dropped and reported. */
   maxMessageBytes?: number
+  /** Provider option: what one peer may cost (the keeper runs beside strangers, unattended). */
+  limits?: Partial<ProviderLimits>
+  /**
+   * Every kept room's password (a private room, PROTOCOL.md §5): the keeper proves it and
+   * refuses peers that cannot. A room kept with its own `writeKey` (`keep(roomId, {writeKey})`)
+   * uses that instead.
+   */
+  password?: string
+}
+
+/** A kept room's own key, instead of the keeper's `password`. */
+export interface KeepOptions {
+  /** The room's write key (as in an editor link): the keeper needs the writer role. */
+  writeKey?: string
 }
 
 /** Keeper options: its own, plus the strategy's config (`appId`, `password`, `relayConfig`, `rtcConfig`, …). */
@@ -88,13 +105,13 @@ export class Keeper<Config extends { appId: string } = TrysteroConfig> extends R
 
   constructor (options: KeeperOptions<Config>) {
     super()
-    const { dir, joinRoom, upstream, unloadAfterMs = defaultUnloadAfterMs, compaction, docName = '', peerHelloTimeout, maxMessageBytes, ...strategyConfig } = options
+    const { dir, joinRoom, upstream, unloadAfterMs = defaultUnloadAfterMs, compaction, docName = '', peerHelloTimeout, maxMessageBytes, limits, password, ...strategyConfig } = options
     if (typeof dir !== 'string' || dir === '') throw new KeeperError('options.dir must name a directory')
     if (typeof joinRoom !== 'function') throw new KeeperError('options.joinRoom must be a Trystero strategy\'s joinRoom')
     if (typeof strategyConfig.appId !== 'string' || strategyConfig.appId === '') throw new KeeperError('options.appId must be set (rooms are namespaced by it)')
     if (!(unloadAfterMs > 0)) throw new KeeperError(`options.unloadAfterMs must be positive (Infinity: never), got ${unloadAfterMs}`)
     this.dir = dir
-    this.own = { dir, joinRoom, upstream, unloadAfterMs, compaction, docName, peerHelloTimeout, maxMessageBytes }
+    this.own = { dir, joinRoom, upstream, unloadAfterMs, compaction, docName, peerHelloTimeout, maxMessageBytes, limits, password }
     this.strategyConfig = strategyConfig as Record<string, unknown> & { appId: string }
   }
 
@@ -123,12 +140,12 @@ export class Keeper<Config extends { appId: string } = TrysteroConfig> extends R
    * peer. Resolves with what was loaded. Rejects with a `KeeperError` naming the room and file if
    * the store is unreadable; other rooms are not affected. Keeping a kept room does nothing.
    */
-  async keep (roomId: string): Promise<LoadStats> {
+  async keep (roomId: string, options: KeepOptions = {}): Promise<LoadStats> {
     if (this.closed) throw new KeeperError('the keeper is closed', { roomId })
     if (typeof roomId !== 'string' || roomId === '') throw new KeeperError('a room id must be a non-empty string')
     const pending = this.keeping.get(roomId)
     if (pending !== undefined) return await pending
-    const starting = this.start(roomId)
+    const starting = this.start(roomId, options)
     this.keeping.set(roomId, starting)
     try {
       return await starting
@@ -137,29 +154,37 @@ export class Keeper<Config extends { appId: string } = TrysteroConfig> extends R
     }
   }
 
-  private async start (roomId: string): Promise<LoadStats> {
+  private async start (roomId: string, options: KeepOptions): Promise<LoadStats> {
     const { Sqlite, upstream, rtcPolyfill } = await this.prepare()
     if (this.closed) throw new KeeperError('the keeper is closed', { roomId })
     const existing = this.kept.get(roomId)
     if (existing !== undefined) return existing.lastLoad
+    // A private room: Trystero gets the password derived from the room's keys (as every provider
+    // does), and the provider proves the keys to each peer and refuses those that cannot.
+    const secret: RoomSecret | null = options.writeKey !== undefined ? { writeKey: options.writeKey } : this.own.password !== undefined ? { password: this.own.password } : null
+    const credentials = secret === null ? null : await roomCredentials(secret, { appId: this.strategyConfig.appId, roomId })
     const path = roomStorePath(this.dir, roomId)
     const { kept, stats } = KeptRoom.keep({
       roomId,
       path,
       openStore: () => RoomStore.open(Sqlite, path, roomId),
-      joinRoom: (id: string, callbacks: JoinRoomCallbacks): TrysteroRoom => this.own.joinRoom({
+      joinRoom: (id: string, callbacks: JoinRoomCallbacks): TrysteroRoom => this.own.joinRoom(joinConfig(resolveOptions({
         ...this.strategyConfig,
         // node-datachannel on loopback: with trickle ICE, 1 join in 10 failed its first attempt.
         trickleIce: this.strategyConfig['trickleIce'] ?? false,
         ...(rtcPolyfill === undefined ? {} : { rtcPolyfill }),
+        ...(this.own.limits === undefined ? {} : { limits: this.own.limits }),
         passive: true
-      }, id, callbacks),
+      }), credentials) as never, id, callbacks),
       providerOptions: {
         docName: this.own.docName,
-        // Not used to join (the keeper joins itself): handed over for the provider's own checks.
-        ...(this.strategyConfig['password'] === undefined ? {} : { password: this.strategyConfig['password'] }),
+        // The keeper joins the room itself: the provider gets the keys and the app and room they are bound to.
+        ...(secret ?? {}),
+        appId: this.strategyConfig.appId,
+        roomId,
         ...(this.own.peerHelloTimeout === undefined ? {} : { peerHelloTimeout: this.own.peerHelloTimeout }),
-        ...(this.own.maxMessageBytes === undefined ? {} : { maxMessageBytes: this.own.maxMessageBytes })
+        ...(this.own.maxMessageBytes === undefined ? {} : { maxMessageBytes: this.own.maxMessageBytes }),
+        ...(this.own.limits === undefined ? {} : { limits: this.own.limits })
       },
       upstream,
       unloadAfterMs: this.own.unloadAfterMs,
