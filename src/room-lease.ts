@@ -7,6 +7,7 @@
  * for it — otherwise it would be handed the room that is being torn down (this is why y-webrtc
  * throws "room already exists" when a provider is recreated).
  */
+import { withReleasedConnections } from './release-closed-connections.js'
 import type { JoinRoom, JoinRoomCallbacks, TrysteroConfig, TrysteroRoom } from './room-types.js'
 
 interface LeaseEntry {
@@ -41,7 +42,7 @@ export const acquireRoom = async <Config extends TrysteroConfig>(
   entry.holders++
   const current = entry
   const joined = current.busy.then(() => {
-    current.room ??= joinRoom(config, roomId, callbacks)
+    current.room ??= joinRoom(withReleasedConnections(config), roomId, callbacks)
     return current.room
   })
   current.busy = joined.catch(() => undefined)
