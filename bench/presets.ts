@@ -8,6 +8,8 @@ export interface BenchPreset {
   joinWire: { sizes: number[], runs: number }
   mesh: { sizes: Array<{ peers: number, runs: number }>, referenceUpToPeers: number }
   memory: { sizes: number[] }
+  /** Disconnect/connect cycles, and the heap read every `every` of them. */
+  cycles: { cycles: number, every: number }
   timeoutMs: number
 }
 
@@ -19,6 +21,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     joinWire: { sizes: [2, 5], runs: 3 },
     mesh: { sizes: [{ peers: 5, runs: 10 }, { peers: 10, runs: 10 }, { peers: 20, runs: 3 }], referenceUpToPeers: 10 },
     memory: { sizes: [2, 10] },
+    cycles: { cycles: 1000, every: 50 },
     timeoutMs: 30_000
   },
   quick: {
@@ -28,6 +31,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     joinWire: { sizes: [2, 5], runs: 1 },
     mesh: { sizes: [{ peers: 5, runs: 3 }, { peers: 10, runs: 2 }], referenceUpToPeers: 5 },
     memory: { sizes: [2] },
+    cycles: { cycles: 200, every: 50 },
     timeoutMs: 30_000
   },
   smoke: {
@@ -37,6 +41,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     joinWire: { sizes: [2], runs: 1 },
     mesh: { sizes: [{ peers: 3, runs: 1 }], referenceUpToPeers: 0 },
     memory: { sizes: [2] },
+    cycles: { cycles: 4, every: 2 },
     timeoutMs: 30_000
   }
 }

@@ -16,6 +16,7 @@ import { joinTable, runJoin } from './scenarios/join.js'
 import { joinWireTable, runJoinWire } from './scenarios/join-wire.js'
 import { meshTable, runMesh, type MeshRow } from './scenarios/mesh.js'
 import { heapStagesTable, memoryTable, runHeapStages, runMemory } from './scenarios/memory.js'
+import { cyclesTable, kbPerCycle, reconnectTimeoutMs, runCycles, type CyclesRun } from './scenarios/cycles.js'
 import { ladderTable, runLadder, type LadderRow } from './scenarios/size-ladder.js'
 import { runTyping, typingTable, wirePerEditTable, type TypingRow } from './scenarios/typing.js'
 import { traceCredit } from './support/editing-traces.js'
@@ -24,7 +25,7 @@ import { toMarkdown, writeResults, type Table } from './support/report.js'
 const args = process.argv.slice(2)
 const presetName = args.includes('--quick') ? 'quick' : 'full'
 const preset = presets[presetName]
-const known = ['coalescing', 'join', 'ladder', 'typing', 'join-wire', 'mesh', 'memory']
+const known = ['coalescing', 'join', 'ladder', 'typing', 'join-wire', 'mesh', 'memory', 'cycles']
 const requested = args.filter((a) => !a.startsWith('--'))
 for (const name of requested) {
   if (!known.includes(name)) {
@@ -120,6 +121,11 @@ try {
     const stages = await runHeapStages(documentNamed('B4'))
     print(heapStagesTable(stages, documentNamed('B4')), 'heap-stages', stages)
   })
+  await scenario('cycles', async () => {
+    const runs = await runCycles({ ...preset.cycles, reconnectTimeoutMs })
+    print(cyclesTable(runs, preset.cycles), 'cycles', runs)
+    targets.push(cyclesTarget(runs))
+  })
 } finally {
   documents.dispose()
 }
@@ -158,6 +164,16 @@ function typingTargets (rows: TypingRow[]): string[][] {
     }
   }
   return result
+}
+
+function cyclesTarget (runs: CyclesRun[]): string[] {
+  const run = runs.find((r) => r.network === 'new connection')
+  const every = preset.cycles.every
+  const slopes = run === undefined ? [] : (['cyclingMB', 'stayingMB'] as const).map((key) => kbPerCycle(run.readings, key, every))
+  const worst = slopes.some((s) => s === null) || slopes.length === 0 ? null : Math.max(...(slopes as number[]))
+  return [`${preset.cycles.cycles.toLocaleString('en-US')} disconnect/connect cycles over WebRTC: heap flat (≤ 1 KB per cycle, both peers)`,
+    run === undefined || worst === null ? 'not measured' : `${run.completed} cycles; worst ${worst.toFixed(2)} KB per cycle`,
+    run !== undefined && run.failureReason === null && worst !== null && worst <= 1 ? 'yes' : 'no']
 }
 
 function meshTargets (rows: MeshRow[]): string[][] {
