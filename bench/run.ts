@@ -16,7 +16,7 @@ import { joinTable, runJoin } from './scenarios/join.js'
 import { joinWireTable, runJoinWire } from './scenarios/join-wire.js'
 import { meshTable, runMesh, type MeshRow } from './scenarios/mesh.js'
 import { heapStagesTable, memoryTable, runHeapStages, runMemory } from './scenarios/memory.js'
-import { cyclesTable, kbPerCycle, reconnectTimeoutMs, runCycles, type CyclesRun } from './scenarios/cycles.js'
+import { cyclesTable, kbPerCycle, reconnectTimeoutMs, runCycles, secondHalfFrom, type CyclesRun } from './scenarios/cycles.js'
 import { ladderTable, runLadder, type LadderRow } from './scenarios/size-ladder.js'
 import { runTyping, typingTable, wirePerEditTable, type TypingRow } from './scenarios/typing.js'
 import { traceCredit } from './support/editing-traces.js'
@@ -122,7 +122,11 @@ try {
     print(heapStagesTable(stages, documentNamed('B4')), 'heap-stages', stages)
   })
   await scenario('cycles', async () => {
-    const runs = await runCycles({ ...preset.cycles, reconnectTimeoutMs })
+    // BENCH_CYCLES_SNAPSHOTS=dir: heap snapshots of both WebRTC peers at the second half's start and at
+    // the end, to compare with `npx tsx bench/harness/heap-diff.ts`.
+    const directory = process.env['BENCH_CYCLES_SNAPSHOTS']
+    const snapshots = directory === undefined ? {} : { snapshots: { directory, cycles: [secondHalfFrom(preset.cycles.cycles, preset.cycles.every), preset.cycles.cycles] } }
+    const runs = await runCycles({ ...preset.cycles, reconnectTimeoutMs, ...snapshots })
     print(cyclesTable(runs, preset.cycles), 'cycles', runs)
     targets.push(cyclesTarget(runs))
   })
@@ -169,10 +173,11 @@ function typingTargets (rows: TypingRow[]): string[][] {
 function cyclesTarget (runs: CyclesRun[]): string[] {
   const run = runs.find((r) => r.network === 'new connection')
   const every = preset.cycles.every
-  const slopes = run === undefined ? [] : (['cyclingMB', 'stayingMB'] as const).map((key) => kbPerCycle(run.readings, key, every))
+  const half = secondHalfFrom(preset.cycles.cycles, every)
+  const slopes = run === undefined ? [] : (['cyclingMB', 'stayingMB'] as const).map((key) => kbPerCycle(run.readings, key, half))
   const worst = slopes.some((s) => s === null) || slopes.length === 0 ? null : Math.max(...(slopes as number[]))
-  return [`${preset.cycles.cycles.toLocaleString('en-US')} disconnect/connect cycles over WebRTC: heap flat (≤ 1 KB per cycle, both peers)`,
-    run === undefined || worst === null ? 'not measured' : `${run.completed} cycles; worst ${worst.toFixed(2)} KB per cycle`,
+  return [`${preset.cycles.cycles.toLocaleString('en-US')} disconnect/connect cycles over WebRTC: heap flat (≤ 1 KB per cycle over the second half, both peers)`,
+    run === undefined || worst === null ? 'not measured' : `${run.completed} cycles; worst ${worst.toFixed(2)} KB per cycle from cycle ${half}`,
     run !== undefined && run.failureReason === null && worst !== null && worst <= 1 ? 'yes' : 'no']
 }
 

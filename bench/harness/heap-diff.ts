@@ -2,7 +2,8 @@
  * What a process kept between two V8 heap snapshots of it: the objects of the later snapshot
  * whose ids the earlier one did not have (V8 keeps an object's id across snapshots of one
  * process), grouped by constructor, with one shortest path from the GC roots to an object of
- * each group — the holder to look at. A developer's tool for the cycles scenario:
+ * each group — the holder to look at. A developer's tool for the cycles scenario
+ * (`BENCH_CYCLES_SNAPSHOTS=/tmp/snapshots npm run bench -- cycles` writes the snapshots):
  *
  *   npx tsx bench/harness/heap-diff.ts before.heapsnapshot after.heapsnapshot [groups=25] [paths=12] [pattern]
  *
