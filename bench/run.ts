@@ -39,10 +39,12 @@ const selected = requested.length > 0 ? requested : known
 const version = (name: string): string =>
   (JSON.parse(readFileSync(fileURLToPath(new URL(`../node_modules/${name}/package.json`, import.meta.url)), 'utf8')) as { version: string }).version
 const header = [
-  `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}); each scenario's run and preset are given above its tables.`,
+  `Node ${process.version}; each scenario's run, preset and machine are given above its tables.`,
   `${ours.label} with Trystero ${version('@trystero-p2p/core')} (MQTT strategy, local aedes broker) vs ${yWebrtc.label} ${version('y-webrtc')} (its bin/server.js); yjs ${version('yjs')}, node-datachannel ${version('node-datachannel')}, @roamhq/wrtc ${version('@roamhq/wrtc')}.`,
   'Both on node-datachannel (y-webrtc handed plain-object session descriptions, see bench/harness/contenders.ts); the mesh table adds y-webrtc on @roamhq/wrtc, the stack of the y-webrtc baseline notes. One peer per process; loopback; medians with min–max.'
 ]
+
+const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'})`
 
 /** The tables of the scenario under way, and the targets it measured. */
 let sections: string[] = []
@@ -65,7 +67,8 @@ const timeoutMs = preset.timeoutMs
  */
 const scenario = async (name: string, f: () => Promise<void> | void): Promise<void> => {
   if (!selected.includes(name)) return
-  sections = [`_${name}: run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, preset \`${presetName}\`_`]
+  // The machine per scenario: latest.md joins scenarios run at different times, maybe elsewhere.
+  sections = [`_${name}: run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, preset \`${presetName}\`, ${machine}_`]
   targets = []
   try {
     await f()
