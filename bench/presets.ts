@@ -11,6 +11,8 @@ export interface BenchPreset {
   /** 16 KiB frames per flood (4,096 = 64 MiB), runs per attack and guard setting. */
   guardFlood: { chunks: number, runs: number }
   keeper: { rooms: number, joiners: number }
+  /** Disconnect/connect cycles, and the heap read every `every` of them. */
+  cycles: { cycles: number, every: number }
   timeoutMs: number
 }
 
@@ -24,6 +26,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     memory: { sizes: [2, 10] },
     guardFlood: { chunks: 4096, runs: 3 },
     keeper: { rooms: 100, joiners: 5 },
+    cycles: { cycles: 1000, every: 50 },
     timeoutMs: 30_000
   },
   quick: {
@@ -35,6 +38,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     memory: { sizes: [2] },
     guardFlood: { chunks: 4096, runs: 1 },
     keeper: { rooms: 100, joiners: 2 },
+    cycles: { cycles: 200, every: 50 },
     timeoutMs: 30_000
   },
   smoke: {
@@ -46,6 +50,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     memory: { sizes: [2] },
     guardFlood: { chunks: 256, runs: 1 },
     keeper: { rooms: 3, joiners: 1 },
+    cycles: { cycles: 4, every: 2 },
     timeoutMs: 30_000
   }
 }

@@ -18,6 +18,7 @@ import { meshTable, runMesh, type MeshRow } from './scenarios/mesh.js'
 import { heapStagesTable, memoryTable, runHeapStages, runMemory } from './scenarios/memory.js'
 import { guardFloodTable, runGuardFlood } from './scenarios/guard-flood.js'
 import { compactionTable, keeperTable, runKeeperBench, type KeeperBenchResult } from './scenarios/keeper.js'
+import { cyclesTable, kbPerCycle, reconnectTimeoutMs, runCycles, secondHalfFrom, type CyclesRun } from './scenarios/cycles.js'
 import { ladderTable, runLadder, type LadderRow } from './scenarios/size-ladder.js'
 import { runTyping, typingTable, wirePerEditTable, type TypingRow } from './scenarios/typing.js'
 import { traceCredit } from './support/editing-traces.js'
@@ -26,7 +27,7 @@ import { toMarkdown, writeResults, type Table } from './support/report.js'
 const args = process.argv.slice(2)
 const presetName = args.includes('--quick') ? 'quick' : 'full'
 const preset = presets[presetName]
-const known = ['coalescing', 'join', 'ladder', 'typing', 'join-wire', 'mesh', 'memory', 'guard-flood', 'keeper']
+const known = ['coalescing', 'join', 'ladder', 'typing', 'join-wire', 'mesh', 'memory', 'guard-flood', 'keeper', 'cycles']
 const requested = args.filter((a) => !a.startsWith('--'))
 for (const name of requested) {
   if (!known.includes(name)) {
@@ -40,10 +41,12 @@ const selected = requested.length > 0 ? requested : known
 const version = (name: string): string =>
   (JSON.parse(readFileSync(fileURLToPath(new URL(`../node_modules/${name}/package.json`, import.meta.url)), 'utf8')) as { version: string }).version
 const header = [
-  `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}); each scenario's run and preset are given above its tables.`,
+  `Node ${process.version}; each scenario's run, preset and machine are given above its tables.`,
   `${ours.label} with Trystero ${version('@trystero-p2p/core')} (MQTT strategy, local aedes broker) vs ${yWebrtc.label} ${version('y-webrtc')} (its bin/server.js); yjs ${version('yjs')}, node-datachannel ${version('node-datachannel')}, @roamhq/wrtc ${version('@roamhq/wrtc')}.`,
   'Both on node-datachannel (y-webrtc handed plain-object session descriptions, see bench/harness/contenders.ts); the mesh table adds y-webrtc on @roamhq/wrtc, the stack of the y-webrtc baseline notes. One peer per process; loopback; medians with min–max.'
 ]
+
+const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'})`
 
 /** The tables of the scenario under way, and the targets it measured. */
 let sections: string[] = []
@@ -66,7 +69,8 @@ const timeoutMs = preset.timeoutMs
  */
 const scenario = async (name: string, f: () => Promise<void> | void): Promise<void> => {
   if (!selected.includes(name)) return
-  sections = [`_${name}: run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, preset \`${presetName}\`_`]
+  // The machine per scenario: latest.md joins scenarios run at different times, maybe elsewhere.
+  sections = [`_${name}: run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, preset \`${presetName}\`, ${machine}_`]
   targets = []
   try {
     await f()
@@ -132,6 +136,15 @@ try {
     print(compactionTable(result.compaction), 'keeper-compaction', result.compaction)
     targets.push(...keeperTargets(result))
   })
+  await scenario('cycles', async () => {
+    // BENCH_CYCLES_SNAPSHOTS=dir: heap snapshots of both WebRTC peers at the second half's start and at
+    // the end, to compare with `npx tsx bench/harness/heap-diff.ts`.
+    const directory = process.env['BENCH_CYCLES_SNAPSHOTS']
+    const snapshots = directory === undefined ? {} : { snapshots: { directory, cycles: [secondHalfFrom(preset.cycles.cycles, preset.cycles.every), preset.cycles.cycles] } }
+    const runs = await runCycles({ ...preset.cycles, reconnectTimeoutMs, ...snapshots })
+    print(cyclesTable(runs, preset.cycles), 'cycles', runs)
+    targets.push(cyclesTarget(runs))
+  })
 } finally {
   documents.dispose()
 }
@@ -170,6 +183,17 @@ function typingTargets (rows: TypingRow[]): string[][] {
     }
   }
   return result
+}
+
+function cyclesTarget (runs: CyclesRun[]): string[] {
+  const run = runs.find((r) => r.network === 'new connection')
+  const every = preset.cycles.every
+  const half = secondHalfFrom(preset.cycles.cycles, every)
+  const slopes = run === undefined ? [] : (['cyclingMB', 'stayingMB'] as const).map((key) => kbPerCycle(run.readings, key, half))
+  const worst = slopes.some((s) => s === null) || slopes.length === 0 ? null : Math.max(...(slopes as number[]))
+  return [`${preset.cycles.cycles.toLocaleString('en-US')} disconnect/connect cycles over WebRTC: heap flat (≤ 1 KB per cycle over the second half, both peers)`,
+    run === undefined || worst === null ? 'not measured' : `${run.completed} cycles; worst ${worst.toFixed(2)} KB per cycle from cycle ${half}`,
+    run !== undefined && run.failureReason === null && worst !== null && worst <= 1 ? 'yes' : 'no']
 }
 
 function meshTargets (rows: MeshRow[]): string[][] {

@@ -4,6 +4,7 @@
  * Both providers get the same treatment: the same data-channel counting, the same clock.
  */
 import { readFileSync } from 'node:fs'
+import { writeHeapSnapshot } from 'node:v8'
 import * as Y from 'yjs'
 import * as decoding from 'lib0/decoding'
 import { installPeerGlobals, loadOurs, memoryAtRest } from './peer-runtime.js'
@@ -15,6 +16,7 @@ if (config === null) throw new Error('peer-process: BENCH_PEER_CONFIG is not set
 installPeerGlobals()
 
 const counters = { dataChannel: { messages: 0, bytes: 0 } }
+/** Open connections, closed at `leave` (Trystero does not close one the far side closed first). */
 const connections = new Set<{ close: () => void }>()
 let channelOpenAt: number | null = null
 /** When the provider was created (the join command), not when this process started. */
@@ -44,6 +46,13 @@ const loadRtc = async (): Promise<RtcClasses> => {
       super(config.rtc === 'node-datachannel' ? { ...rtcConfig, bindAddress: '127.0.0.1' } : rtcConfig)
       connections.add(this as unknown as { close: () => void })
       ;(this as unknown as EventTarget).addEventListener('datachannel', (event: Event) => watchOpen((event as RTCDataChannelEvent).channel as never))
+    }
+
+    // A closed connection leaves the set: Trystero makes and closes some 20 per join (its offer
+    // pool), and a set holding them all grew the heap of a peer that reconnects (cycles scenario).
+    close (): void {
+      connections.delete(this as unknown as { close: () => void })
+      super.close()
     }
 
     createDataChannel (...args: unknown[]): unknown {
@@ -77,6 +86,8 @@ interface ProviderHandle {
   peerCount: () => number
   /** Calls back on every change of synced state or peers. */
   onChange: (f: () => void) => void
+  disconnect: () => Promise<void>
+  connect: () => Promise<void>
   destroy: () => Promise<void>
 }
 
@@ -89,7 +100,7 @@ const joinTrysteroYjs = async (): Promise<ProviderHandle> => {
     rtcPolyfill: rtc.RTCPeerConnection,
     rtcConfig: { iceServers: [] },
     trickleIce: false,
-    _test_only_sharedPeerIdleMs: 0
+    ...(config.keepConnections === true ? {} : { _test_only_sharedPeerIdleMs: 0 })
   } as never)
   provider.on('error', (error) => console.error(error.message))
   // No presence: awareness keepalives (every 15 s) would blur the count of messages per edit.
@@ -98,6 +109,8 @@ const joinTrysteroYjs = async (): Promise<ProviderHandle> => {
     synced: () => provider.synced,
     peerCount: () => provider.peers.length,
     onChange: (f) => { provider.on('synced', f); provider.on('peers', f) },
+    disconnect: async () => await provider.disconnect(),
+    connect: async () => await provider.connect(),
     destroy: async () => await provider.destroy()
   }
 }
@@ -145,6 +158,8 @@ const joinYWebrtc = async (): Promise<ProviderHandle> => {
     synced: () => conns().every((c) => c.connected && receivedStep2.has(c)),
     peerCount: () => conns().filter((c) => c.connected).length,
     onChange: (f) => { listeners.add(f) },
+    disconnect: async () => { provider.disconnect() },
+    connect: async () => { provider.connect() },
     // Ended by process.exit: y-webrtc's graceful destroy can crash @roamhq/wrtc at exit.
     destroy: async () => { provider.disconnect() }
   }
@@ -266,6 +281,15 @@ const handle = async (command: Command): Promise<unknown> => {
       return null
     case 'memory':
       return await memoryAtRest()
+    case 'disconnect':
+      await provider!.disconnect()
+      return null
+    case 'connect':
+      await provider!.connect()
+      return null
+    case 'heap-snapshot':
+      await memoryAtRest()
+      return { path: writeHeapSnapshot(command.path) }
     case 'leave':
       await provider?.destroy()
       for (const connection of connections) connection.close()

@@ -14,6 +14,11 @@ export interface PeerConfig {
   room: string
   /** A Yjs update (V1) to load before joining: the document this peer holds. */
   documentFile?: string
+  /**
+   * Keep a connection whose rooms were all left for Trystero's default 123 s (a prompt rejoin
+   * reuses it), instead of closing it at once as every other scenario does.
+   */
+  keepConnections?: boolean
 }
 
 export type Command =
@@ -31,6 +36,12 @@ export type Command =
   | { type: 'counters' }
   | { type: 'reset-counters' }
   | { type: 'memory' }
+  /** `provider.disconnect()`, resolved when it has; the process and its module instances stay. */
+  | { type: 'disconnect' }
+  /** `provider.connect()` again after a `disconnect`. */
+  | { type: 'connect' }
+  /** Writes a V8 heap snapshot (after forced GCs) to `path`, for bench/harness/heap-diff.ts. */
+  | { type: 'heap-snapshot', path: string }
   | { type: 'leave' }
 
 export interface Counters {

@@ -1,6 +1,7 @@
 /** Peers of one contender in one room, on that contender's own signaling server. */
 import { PeerHandle } from './peer-handle.js'
 import type { Contender } from './contenders.js'
+import type { PeerConfig } from './protocol.js'
 import { startSignaling, type BenchSignaling } from './signaling.js'
 
 export interface SyncedAt { at: number, createdAt: number, channelOpenAt: number | null }
@@ -19,13 +20,14 @@ export class BenchRoom {
    * Spawns `count` peer processes (in parallel); they join only when told. Those that started are
    * kept for `close()` even when another failed to.
    */
-  async spawn (count: number, documentFile?: string): Promise<PeerHandle[]> {
+  async spawn (count: number, documentFile?: string, options: Pick<PeerConfig, 'keepConnections'> = {}): Promise<PeerHandle[]> {
     const results = await Promise.allSettled(Array.from({ length: count }, async () => await PeerHandle.spawn({
       provider: this.contender.provider,
       rtc: this.contender.rtc,
       signalingUrl: this.signaling.url,
       room: this.room,
-      ...(documentFile === undefined ? {} : { documentFile })
+      ...(documentFile === undefined ? {} : { documentFile }),
+      ...options
     })))
     const spawned = results.flatMap((r) => r.status === 'fulfilled' ? [r.value] : [])
     this.peers.push(...spawned)

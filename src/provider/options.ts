@@ -4,6 +4,7 @@
 import type { Awareness } from 'y-protocols/awareness'
 import type { RoomCredentials, RoomSecret } from '../admission/room-keys.js'
 import { guardRtcPolyfill, type PeerConnectionClass } from '../guard/index.js'
+import { releaseClosedConnections } from '../release-closed-connections.js'
 import { TrysteroYjsError } from '../errors.js'
 import type { GetRelaySockets } from '../signaling-status.js'
 import { resolveLimits, type ProviderLimits } from '../limits.js'
@@ -120,19 +121,22 @@ export const loadDefaultJoinRoom = async (): Promise<JoinRoom<any>> => {
  * The config the provider joins a room with: the app's strategy config, with Trystero's password
  * derived from the room's keys (viewers must be able to derive it too), and the app's
  * RTCPeerConnection (or the platform's) under the connection guard, so that no peer's frame can
- * crash the process or make Trystero hold memory without limit (src/guard/).
+ * crash the process or make Trystero hold memory without limit (src/guard/), and releasing the
+ * connections that end (src/release-closed-connections.ts).
  */
 export const joinConfig = (options: ResolvedOptions, credentials: RoomCredentials | null): TrysteroConfig => {
   const config: TrysteroConfig = { ...options.strategyConfig }
   if (credentials !== null) config.password = credentials.signalingPassword
   const base = (config.rtcPolyfill ?? (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection) as PeerConnectionClass | undefined
   // Without any RTCPeerConnection here, Trystero reports the problem itself when it needs one.
-  if (options.own.connectionGuard && typeof base === 'function') {
-    config.rtcPolyfill = guardRtcPolyfill(base, {
+  if (typeof base !== 'function') return config
+  const guarded = options.own.connectionGuard
+    ? guardRtcPolyfill(base, {
       maxMessageBytes: options.limits.maxMessageBytes,
       maxHeldBytes: options.limits.maxHeldBytes,
       ...(options.own.joinCallbacks?.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.own.joinCallbacks.handshakeTimeoutMs })
     })
-  }
+    : base
+  config.rtcPolyfill = releaseClosedConnections(guarded)
   return config
 }

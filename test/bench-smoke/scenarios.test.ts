@@ -15,6 +15,7 @@ import { runMesh, meshTable } from '../../bench/scenarios/mesh.js'
 import { runMemory, memoryTable, runHeapStages, heapStagesTable } from '../../bench/scenarios/memory.js'
 import { guardFloodAttacks, guardFloodTable, runGuardFlood } from '../../bench/scenarios/guard-flood.js'
 import { runKeeperBench, keeperTable } from '../../bench/scenarios/keeper.js'
+import { runCycles, cyclesTable, reconnectTimeoutMs } from '../../bench/scenarios/cycles.js'
 import { toMarkdown } from '../../bench/support/report.js'
 import { keeperBuilt } from '../support/keeper-process.js'
 
@@ -105,4 +106,18 @@ describe('bench scenarios (smoke)', () => {
     expect(result.unloading!.joins[0]!.keeperLoadMs).not.toBeNull()
     expect(toMarkdown(keeperTable(result))).toContain('fresh joiner, room unloaded')
   }, 120_000)
+
+  it('reconnect cycles', async () => {
+    const runs = await runCycles({ ...smoke.cycles, reconnectTimeoutMs })
+    expect(runs.map((r) => r.network)).toEqual(['new connection', 'connection kept', 'memory'])
+    // Ours completes every cycle over WebRTC and on the memory network, with a reading every `every`.
+    // "Connection kept" is reported, not required: Trystero's reuse of a kept connection can fail (see the table notes).
+    for (const run of [runs[0]!, runs[2]!]) {
+      expect(run.failureReason, run.network).toBeNull()
+      expect(run.completed).toBe(smoke.cycles.cycles)
+      expect(run.readings.map((r) => r.cycle)).toEqual([0, 2, 4])
+      expect(run.readings.every((r) => r.cyclingMB > 0 && r.stayingMB > 0)).toBe(true)
+    }
+    expect(toMarkdown(cyclesTable(runs, smoke.cycles))).toContain('| KB per cycle from cycle 2 |')
+  }, 4 * reconnectTimeoutMs)
 })

@@ -206,17 +206,14 @@ export class Keeper<Config extends { appId: string } = TrysteroConfig> extends R
       if (rtcPolyfill === undefined && typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection !== 'function') {
         const Polyfill = await loadNodeRtc()
         const connections = this.connections
-        // Trystero does not close a connection that the far side closed first: a keeper that runs
-        // for weeks closes a failed or closed one itself (its native resources go), and the rest
-        // at close().
+        // Ended connections are closed and released by every room's config (joinConfig); the
+        // others are closed at close(), so that node-datachannel lets the process exit.
         rtcPolyfill = class KeeperPeerConnection extends Polyfill {
           constructor (config?: RTCConfiguration) {
             super(config)
             connections.add(this)
             this.addEventListener('connectionstatechange', () => {
-              if (this.connectionState !== 'closed' && this.connectionState !== 'failed') return
-              connections.delete(this)
-              if (this.connectionState === 'failed') this.close()
+              if (this.connectionState === 'closed' || this.connectionState === 'failed') connections.delete(this)
             })
           }
         }
