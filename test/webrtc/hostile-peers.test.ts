@@ -15,6 +15,7 @@ import { ChildPeer } from '../../bench/harness/child-peer.js'
 import { attackerChannels, attackerConnections, AttackerPeerConnection, attackFrames, brokenJsonFrame, sendAll } from '../../bench/harness/guard-attacks.js'
 import type { VictimConfig } from '../../bench/harness/guard-victim-process.js'
 import { craftUpdate } from '../support/craft-update.js'
+import { generateHostileMessages } from '../support/hostile-fuzz.js'
 import { closeAllConnections, createTrysteroPeer, startSignaling, type Signaling, type TrysteroPeer } from '../support/trystero-peer.js'
 import { converged, nextEvent, on, until } from '../support/wait.js'
 
@@ -257,6 +258,24 @@ describe('hostile peers, crashes and stops over real WebRTC', () => {
     await converged([holder.doc, joiner.doc], (d) => d.getText('t').length, 120_000)
     expect(silences).toEqual([])
   }, 180_000)
+
+  it('fuzz smoke: 1,000 generated hostile messages change nothing the honest peers see, and sync goes on', async () => {
+    const roomId = newRoomId()
+    const victim = await join(roomId, { limits: { maxMessagesPerSecond: 1e9, maxBytesPerSecond: 1e12, maxPendingUpdates: 100_000, maxPendingBytes: 1e9 } })
+    victim.provider.on('error', () => {})
+    const honest = await join(roomId)
+    victim.doc.getText('t').insert(0, 'victim ')
+    await converged([victim.doc, honest.doc], (d) => d.getText('t').toString(), deadline)
+    const fuzzer = await joinRaw(roomId, victim.peer.selfId)
+    const action = fuzzer.room.makeAction(docChannelKey(''))
+    action.onMessage = () => {}
+    announce(fuzzer.room, victim.peer.selfId)
+    const messages = generateHostileMessages(7, 1000, victim.doc.clientID)
+    await Promise.all(messages.map(async ({ frame }) => await action.send(frame, { target: victim.peer.selfId })))
+    honest.doc.getText('t').insert(0, 'after the fuzz ')
+    await converged([victim.doc, honest.doc], (d) => d.getText('t').toString(), deadline)
+    expect([...victim.doc.store.clients.keys()].sort()).toEqual([victim.doc.clientID, honest.doc.clientID].sort())
+  })
 
   it('a peer over its message rate is reported with the limit and the figure, and disconnected', async () => {
     const roomId = newRoomId()
