@@ -108,11 +108,12 @@ describe('bench scenarios (smoke)', () => {
   }, 120_000)
 
   it('reconnect cycles', async () => {
-    const runs = await runCycles({ ...smoke.cycles, reconnectTimeoutMs })
-    expect(runs.map((r) => r.network)).toEqual(['new connection', 'connection kept', 'memory'])
+    // "Connection kept" is left to the full bench: Trystero's reuse of a kept connection can fail,
+    // and then the run waits out its timeout (see the table notes).
+    const runs = await runCycles({ ...smoke.cycles, reconnectTimeoutMs, networks: ['new connection', 'memory'] })
+    expect(runs.map((r) => r.network)).toEqual(['new connection', 'memory'])
     // Ours completes every cycle over WebRTC and on the memory network, with a reading every `every`.
-    // "Connection kept" is reported, not required: Trystero's reuse of a kept connection can fail (see the table notes).
-    for (const run of [runs[0]!, runs[2]!]) {
+    for (const run of runs) {
       expect(run.failureReason, run.network).toBeNull()
       expect(run.completed).toBe(smoke.cycles.cycles)
       expect(run.readings.map((r) => r.cycle)).toEqual([0, 2, 4])

@@ -11,8 +11,11 @@ export interface KeeperErrorDetails extends TrysteroYjsErrorDetails {
   path?: string
 }
 
+/** The keeper's error: a `TrysteroYjsError` that also names the room and its store file. */
 export class KeeperError extends TrysteroYjsError {
+  /** The room the error is about. */
   readonly roomId: string | undefined
+  /** The room's store file, when storage is involved. */
   readonly path: string | undefined
 
   constructor (summary: string, details: KeeperErrorDetails = {}) {

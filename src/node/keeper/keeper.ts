@@ -65,6 +65,7 @@ export type KeeperOptions<Config extends { appId: string } = TrysteroConfig> =
 /** The keeper's events, one per thing worth a log line; each names its room. */
 export type KeeperEvents = KeptRoomEvents
 
+/** A room nobody has open is unloaded after this long (10 minutes) unless `unloadAfterMs` says otherwise. */
 export const defaultUnloadAfterMs = 10 * 60 * 1000
 
 /** What the keeper loads once, before its first room. */
@@ -91,6 +92,7 @@ interface Setup {
  * `RTCPeerConnection`, `node-datachannel`; `y-websocket` and `ws` for a URL `upstream`.
  */
 export class Keeper<Config extends { appId: string } = TrysteroConfig> extends ReportingObservable<KeeperEvents> {
+  /** The directory of the room stores. */
   readonly dir: string
   private readonly kept = new Map<string, KeptRoom>()
   private readonly keeping = new Map<string, Promise<LoadStats>>()

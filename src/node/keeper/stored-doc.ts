@@ -26,6 +26,7 @@ export interface CompactionPolicy {
  */
 export const defaultCompaction: CompactionPolicy = { minBytes: 256 * 1024, maxUpdates: 10_000 }
 
+/** What loading a room's store read, and how long it took. */
 export interface LoadStats extends RoomStoreStats {
   /** Time to read the rows and apply them, in ms. */
   ms: number

@@ -13,6 +13,7 @@ import { loadYWebsocket } from './optional-packages.js'
 
 export type UpstreamStatus = 'connecting' | 'connected' | 'disconnected'
 
+/** The state of one room's link to the server, as the keeper logs it. */
 export interface UpstreamEvent {
   /** `connecting` only before the first attempt ended; retries while disconnected are not reported. */
   status: UpstreamStatus
@@ -22,12 +23,15 @@ export interface UpstreamEvent {
 
 /** One room's connection to the server. */
 export interface UpstreamLink {
+  /** Disconnects this room from the server (the room unloads or is released). */
   destroy: () => void
 }
 
 /** Connects rooms' documents to a server. The keeper calls it once per loaded room. */
 export interface Upstream {
+  /** Where the server is, for the keeper's log lines. */
   readonly url: string
+  /** Bridges one loaded room's document to the server until the link is destroyed. */
   connect: (doc: Y.Doc, roomId: string, onEvent: (event: UpstreamEvent) => void) => UpstreamLink
 }
 
