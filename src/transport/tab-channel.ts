@@ -1,0 +1,296 @@
+/**
+ * Tabs of one browser (one origin) talking over a `BroadcastChannel`, as y-webrtc does: two tabs
+ * sync even with no network and every signaling relay down, and tabs that are also WebRTC peers
+ * send each other nothing twice (PROTOCOL.md §7). One `TabChannel` per page and room; it speaks
+ * for every document (channel) of the room the page has open, like the room hub does over WebRTC.
+ *
+ * In a private room every message is encrypted (AES-GCM, a key derived from the room's view key):
+ * a tab without the room's key reads nothing, and is read by nobody. Tabs share an origin, so
+ * they trust each other as far as the origin's storage does; a viewer tab says it is one, and
+ * writers refuse its updates as over WebRTC.
+ */
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import type { RoomRole } from '../admission/room-keys.js'
+import { readBoundedBytes } from '../protocol/read-bytes.js'
+
+/** What a tab says of itself. */
+export interface TabHello {
+  /** The page's instance id, also in its WebRTC HELLO: the same page on both transports. */
+  instance: string
+  role: RoomRole
+  /** Channels (documents) it has open. */
+  channels: string[]
+  /** Answer with your HELLO: I just arrived. */
+  replyRequested: boolean
+}
+
+export type TabMessage =
+  | ({ type: 'hello' } & TabHello)
+  | { type: 'bye' }
+  | { type: 'open', channel: string }
+  | { type: 'close', channel: string }
+  | { type: 'frame', channel: string, frame: Uint8Array }
+
+const types = ['hello', 'bye', 'open', 'close', 'frame'] as const
+
+export const encodeTabMessage = (message: TabMessage): Uint8Array => {
+  const encoder = encoding.createEncoder()
+  encoding.writeVarUint(encoder, types.indexOf(message.type))
+  switch (message.type) {
+    case 'hello':
+      encoding.writeVarUint(encoder, message.replyRequested ? 1 : 0)
+      encoding.writeVarString(encoder, message.instance)
+      encoding.writeVarUint(encoder, message.role === 'writer' ? 1 : 0)
+      encoding.writeVarUint(encoder, message.channels.length)
+      for (const channel of message.channels) encoding.writeVarString(encoder, channel)
+      break
+    case 'open':
+    case 'close':
+      encoding.writeVarString(encoder, message.channel)
+      break
+    case 'frame':
+      encoding.writeVarString(encoder, message.channel)
+      encoding.writeVarUint8Array(encoder, message.frame)
+      break
+    case 'bye':
+  }
+  return encoding.toUint8Array(encoder)
+}
+
+/** Throws on a malformed message; `null` for an unknown type (a later version's). */
+export const decodeTabMessage = (bytes: Uint8Array): TabMessage | null => {
+  const decoder = decoding.createDecoder(bytes)
+  const type = types[decoding.readVarUint(decoder)]
+  switch (type) {
+    case 'hello': {
+      const replyRequested = decoding.readVarUint(decoder) === 1
+      const instance = decoding.readVarString(decoder)
+      const role = decoding.readVarUint(decoder) === 1 ? 'writer' : 'viewer'
+      const count = decoding.readVarUint(decoder)
+      if (count > decoder.arr.length - decoder.pos) throw new RangeError(`tab HELLO lists ${count} channels in ${bytes.length} bytes`)
+      const channels: string[] = []
+      for (let i = 0; i < count; i++) channels.push(decoding.readVarString(decoder))
+      return { type, replyRequested, instance, role, channels }
+    }
+    case 'open':
+    case 'close':
+      return { type, channel: decoding.readVarString(decoder) }
+    case 'frame':
+      return { type, channel: decoding.readVarString(decoder), frame: readBoundedBytes(decoder) }
+    case 'bye':
+      return { type }
+    default:
+      return null
+  }
+}
+
+/** What a channel's owner (a document session) hears from the tab channel: the hub's interface. */
+export interface TabMember {
+  peerOpened: (peerId: string) => void
+  peerClosed: (peerId: string) => void
+  message: (data: unknown, peerId: string) => void
+  report: (kind: 'error' | 'warning', error: Error) => void
+}
+
+/** A member's view of the other tabs, shaped like the room hub's `ChannelHandle`. */
+export interface TabHandle {
+  readonly ownRole: RoomRole
+  openPeers: () => string[]
+  roleOf: (peerId: string) => RoomRole | null
+  /** The page instance behind a tab peer (the same page may also be a WebRTC peer). */
+  instanceOf: (peerId: string) => string | null
+  send: (frame: Uint8Array, targets: readonly string[]) => Promise<void>
+  detach: () => void
+}
+
+interface Tab {
+  instance: string
+  role: RoomRole
+  channels: Set<string>
+}
+
+interface Envelope {
+  from: string
+  /** `null`: every tab. */
+  to: string | null
+  data: Uint8Array
+}
+
+/** Peer ids of tabs, never a Trystero id: the prefix keeps them apart. */
+export const tabPeerPrefix = 'tab:'
+
+const channels = new Map<string, TabChannel>()
+
+export interface TabChannelOptions {
+  /** This page's instance id (the room hub's, sent in its WebRTC HELLO too). */
+  instance: string
+  role: RoomRole
+  /** AES-GCM key of a private room, or `null` for an open one. */
+  key: CryptoKey | null
+}
+
+export class TabChannel {
+  /**
+   * The tab channel named `name` (one per room) of the page instance `options.instance` (the room
+   * hub's: providers sharing a room share it), created on first use.
+   */
+  static for (name: string, options: TabChannelOptions): TabChannel {
+    const key = `${name}\u0000${options.instance}`
+    let channel = channels.get(key)
+    if (channel === undefined) {
+      channel = new TabChannel(name, options)
+      channels.set(key, channel)
+    }
+    return channel
+  }
+
+  readonly id = `${tabPeerPrefix}${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`
+  private readonly bc: BroadcastChannel
+  private readonly tabs = new Map<string, Tab>()
+  private readonly members = new Map<string, TabMember>()
+  /** Encryption and decryption are asynchronous: one chain each way keeps messages in order. */
+  private sending: Promise<void> = Promise.resolve()
+  private receiving: Promise<void> = Promise.resolve()
+  private closed = false
+
+  private constructor (private readonly name: string, private readonly options: TabChannelOptions) {
+    this.bc = new BroadcastChannel(name)
+    this.bc.onmessage = (event: MessageEvent) => this.receive(event.data as Envelope)
+    if (typeof addEventListener === 'function') {
+      addEventListener('pagehide', this.onPageHide)
+      addEventListener('pageshow', this.onPageShow)
+    }
+  }
+
+  attach (key: string, member: TabMember): TabHandle {
+    this.members.set(key, member)
+    this.post(null, this.tabs.size === 0 && this.members.size === 1 ? this.hello(true) : { type: 'open', channel: key })
+    return {
+      ownRole: this.options.role,
+      openPeers: () => [...this.tabs].filter(([, tab]) => tab.channels.has(key)).map(([id]) => id),
+      roleOf: (peerId) => this.tabs.get(peerId)?.role ?? null,
+      instanceOf: (peerId) => this.tabs.get(peerId)?.instance ?? null,
+      send: async (frame, targets) => {
+        for (const peerId of targets) if (this.tabs.has(peerId)) await this.post(peerId, { type: 'frame', channel: key, frame })
+      },
+      detach: () => {
+        if (this.members.get(key) !== member) return
+        this.members.delete(key)
+        void this.post(null, { type: 'close', channel: key })
+        if (this.members.size === 0) this.close()
+      }
+    }
+  }
+
+  private hello (replyRequested: boolean): TabMessage {
+    return { type: 'hello', replyRequested, instance: this.options.instance, role: this.options.role, channels: [...this.members.keys()] }
+  }
+
+  private close (): void {
+    if (this.closed) return
+    this.closed = true
+    void this.post(null, { type: 'bye' }).finally(() => this.bc.close())
+    if (typeof removeEventListener === 'function') {
+      removeEventListener('pagehide', this.onPageHide)
+      removeEventListener('pageshow', this.onPageShow)
+    }
+    const key = `${this.name}\u0000${this.options.instance}`
+    if (channels.get(key) === this) channels.delete(key)
+  }
+
+  private readonly onPageHide = (): void => { void this.post(null, { type: 'bye' }) }
+  private readonly onPageShow = (event: Event): void => {
+    if ((event as PageTransitionEvent).persisted) void this.post(null, this.hello(true))
+  }
+
+  private post (to: string | null, message: TabMessage): Promise<void> {
+    const plain = encodeTabMessage(message)
+    const posted = this.sending.then(async () => {
+      if (this.closed && message.type !== 'bye') return
+      const data = this.options.key === null ? plain : await encrypt(this.options.key, plain)
+      this.bc.postMessage({ from: this.id, to, data } satisfies Envelope)
+    })
+    this.sending = posted.catch(() => undefined)
+    return posted
+  }
+
+  private receive (envelope: Envelope): void {
+    if (typeof envelope !== 'object' || envelope === null || !(envelope.data instanceof Uint8Array) || typeof envelope.from !== 'string') return
+    if (envelope.to !== null && envelope.to !== this.id) return
+    this.receiving = this.receiving.then(async () => {
+      let plain: Uint8Array
+      try {
+        plain = this.options.key === null ? envelope.data : await decrypt(this.options.key, envelope.data)
+      } catch {
+        // Another room's key (or none): not ours to read, and nothing to report.
+        return
+      }
+      let message: TabMessage | null
+      try {
+        message = decodeTabMessage(plain)
+      } catch (error) {
+        this.reportAll(new Error(`malformed message from tab ${envelope.from} dropped: ${(error as Error).message}`))
+        return
+      }
+      if (message !== null && !this.closed) this.handle(envelope.from, message)
+    })
+  }
+
+  private handle (from: string, message: TabMessage): void {
+    const tab = this.tabs.get(from)
+    switch (message.type) {
+      case 'hello': {
+        const before = tab?.channels ?? new Set<string>()
+        const next: Tab = { instance: message.instance, role: message.role, channels: new Set(message.channels) }
+        this.tabs.set(from, next)
+        for (const key of before) if (!next.channels.has(key) || tab?.instance !== next.instance) this.notify(key, (m) => m.peerClosed(from))
+        for (const key of next.channels) if (!before.has(key) || tab?.instance !== next.instance) this.notify(key, (m) => m.peerOpened(from))
+        if (message.replyRequested) void this.post(from, this.hello(false))
+        return
+      }
+      case 'bye':
+        if (tab === undefined) return
+        this.tabs.delete(from)
+        for (const key of tab.channels) this.notify(key, (m) => m.peerClosed(from))
+        return
+      case 'open':
+        if (tab === undefined || tab.channels.has(message.channel)) return
+        tab.channels.add(message.channel)
+        this.notify(message.channel, (m) => m.peerOpened(from))
+        return
+      case 'close':
+        if (tab === undefined || !tab.channels.delete(message.channel)) return
+        this.notify(message.channel, (m) => m.peerClosed(from))
+        return
+      case 'frame':
+        if (tab !== undefined) this.notify(message.channel, (m) => m.message(message.frame, from))
+    }
+  }
+
+  private notify (key: string, f: (member: TabMember) => void): void {
+    const member = this.members.get(key)
+    if (member === undefined) return
+    try {
+      f(member)
+    } catch (error) {
+      member.report('error', error as Error)
+    }
+  }
+
+  private reportAll (error: Error): void {
+    for (const member of this.members.values()) member.report('warning', error)
+  }
+}
+
+const encrypt = async (key: CryptoKey, plain: Uint8Array): Promise<Uint8Array> => {
+  const iv = crypto.getRandomValues(new Uint8Array(12))
+  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, plain as Uint8Array<ArrayBuffer>))
+  const out = new Uint8Array(iv.length + sealed.length)
+  out.set(iv)
+  out.set(sealed, iv.length)
+  return out
+}
+
+const decrypt = async (key: CryptoKey, data: Uint8Array): Promise<Uint8Array> =>
+  new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: data.subarray(0, 12) as Uint8Array<ArrayBuffer> }, key, data.subarray(12) as Uint8Array<ArrayBuffer>))
