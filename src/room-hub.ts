@@ -23,6 +23,7 @@ import {
   type RoomMessage
 } from './protocol/room-messages.js'
 import { defaultLimits, type ProviderLimits } from './limits.js'
+import { connectionBytesReceived } from './room/connection-stats.js'
 import { Liveness } from './room/liveness.js'
 import { PeerRates } from './room/rate-limit.js'
 import type { TrysteroAction, TrysteroRoom } from './room-types.js'
@@ -159,6 +160,7 @@ export class RoomHub implements RoomEventListener {
     this.rates = new PeerRates({ maxMessagesPerSecond: limits.maxMessagesPerSecond, maxBytesPerSecond: limits.maxBytesPerSecond, burstBytes: limits.maxMessageBytes })
     this.liveness = new Liveness({ intervalMs: limits.heartbeatInterval, timeoutMs: limits.heartbeatTimeout }, {
       ping: (peerId) => this.sendControl({ type: 'ping', seq: this.pingSeq++ }, peerId),
+      bytesReceived: async (peerId) => await connectionBytesReceived(this.room.getPeers()[peerId]),
       silent: (peerId, silentMs) => this.silenced(peerId, silentMs),
       revived: (peerId) => this.revived(peerId)
     })

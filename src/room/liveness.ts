@@ -4,8 +4,10 @@
  * `timeoutMs`, and brought back the moment it is heard from again.
  *
  * Anything heard from a peer counts: a message or a chunk of one on any of our actions (so a
- * 50 MB transfer is not taken for a death), or a PONG. We send PING only to a peer we have not
- * heard from for `intervalMs`, and a peer answers PING when it receives it — never from a timer
+ * 50 MB transfer is not taken for a death), a PONG, or bytes its connection received (the far
+ * end's SCTP acknowledgements of what we send, its ICE consent answers: its network stack is
+ * alive even while it sends us nothing, e.g. while we type and it only reads). We send PING only
+ * to a peer we have not heard from for `intervalMs` whose connection received nothing either, and a peer answers PING when it receives it — never from a timer
  * of its own, so that a background tab (whose timers a browser throttles to once a minute, while
  * it still delivers data channel messages) stays alive. A peer we are still sending to (a big
  * step 2 queued ahead of our PING) is not judged, for up to `5 × timeoutMs` from the oldest send
@@ -29,6 +31,11 @@ export const defaultHeartbeat: LivenessOptions = { intervalMs: 1500, timeoutMs: 
 
 export interface LivenessHost {
   ping: (peerId: string) => void
+  /**
+   * The bytes the peer's connection has received in all (`getStats()`'s transport
+   * `bytesReceived`), or `null` where the connection cannot tell.
+   */
+  bytesReceived?: (peerId: string) => Promise<number | null>
   /** The peer has been silent for `silentMs`: treat it as gone, until `revived`. */
   silent: (peerId: string, silentMs: number) => void
   /** A peer taken for gone was heard from again. */
@@ -41,6 +48,9 @@ interface Watched {
   /** Start times of the sends to this peer not yet handed to its data channel, oldest first. */
   sending: number[]
   silent: boolean
+  /** The connection's received bytes at the last look, and whether a look is under way. */
+  bytesReceived: number | null
+  probing: boolean
 }
 
 export class Liveness {
@@ -53,7 +63,7 @@ export class Liveness {
   /** Starts watching a peer (it answers PING). */
   watch (peerId: string): void {
     const now = this.now()
-    this.peers.set(peerId, { lastHeard: now, lastPing: now, sending: [], silent: false })
+    this.peers.set(peerId, { lastHeard: now, lastPing: now, sending: [], silent: false, bytesReceived: null, probing: false })
     if (this.timer === null) {
       this.lastTick = now
       this.timer = setInterval(() => this.tick(), Math.max(50, Math.min(this.options.intervalMs, this.options.timeoutMs / 4)))
@@ -99,6 +109,22 @@ export class Liveness {
     else peer.sending.shift()
   }
 
+  /** A PING costs a message each way: not if the connection shows the peer is there anyway. */
+  private async pingUnlessReceiving (peerId: string, peer: Watched): Promise<void> {
+    if (this.host.bytesReceived === undefined || peer.probing || peer.silent) {
+      this.host.ping(peerId)
+      return
+    }
+    peer.probing = true
+    const received = await this.host.bytesReceived(peerId).catch(() => null)
+    peer.probing = false
+    if (this.peers.get(peerId) !== peer) return
+    const before = peer.bytesReceived
+    peer.bytesReceived = received
+    if (received !== null && before !== null && received > before) this.heard(peerId)
+    else this.host.ping(peerId)
+  }
+
   private tick (): void {
     const now = this.now()
     const late = now - this.lastTick > this.options.timeoutMs
@@ -114,7 +140,7 @@ export class Liveness {
       const silence = now - peer.lastHeard
       if (silence >= this.options.intervalMs && now - peer.lastPing >= this.options.intervalMs) {
         peer.lastPing = now
-        this.host.ping(peerId)
+        void this.pingUnlessReceiving(peerId, peer)
       }
       if (silence >= this.options.timeoutMs && !peer.silent) {
         peer.silent = true
