@@ -18,10 +18,10 @@ import { ours, yWebrtc } from '../harness/contenders.js'
 import { addTraffic, emptyTraffic, readPcap, smallestDataDatagram, trafficIn, type WindowTraffic } from '../harness/pcap.js'
 import { addAnatomy, emptyAnatomy, type SendAnatomy } from '../harness/send-anatomy.js'
 import {
-  captureFilter, settleMs, snapLength, tailMs,
+  captureFilter, maxAttemptsPerRun, settleMs, snapLength, syncTimeoutMs, tailMs,
   type WireCaptureConfig, type WireCaptureResult
 } from '../harness/wire-capture-process.js'
-import { failureNotes, ratio, type Table } from '../support/report.js'
+import { ratio, type Table } from '../support/report.js'
 
 export interface WireOptions {
   sizes: number[]
@@ -58,7 +58,9 @@ export interface WirePerEdit {
 export interface WireRow {
   contender: string
   peers: number
+  /** Runs wanted, runs measured; a failed attempt (the mesh did not sync in time) was made again, up to 3 × runs. */
   runs: number
+  measuredRuns: number
   /** Edits in the runs that completed. */
   edits: number
   /** The writer's mean Yjs update (V1) per edit, from the document's `update` events. */
@@ -153,6 +155,7 @@ const rowOf = (contender: string, peers: number, runs: number, measured: Measure
     contender,
     peers,
     runs,
+    measuredRuns: measured.length,
     edits,
     updateBytes: updates.count === 0 ? null : updates.bytes / updates.count,
     perEdit: edits === 0
@@ -220,14 +223,17 @@ const wireNotes = (result: WireMeasured): string[] => {
   const otherUdp = result.rows.reduce((n, r) => n + r.traffic.other.datagrams, 0)
   const { tcpdump, machine } = result
   return [
-    `method: the scenario's coordinator, both signaling servers and every peer process run in a private network namespace made with \`unshare -n\` (its own loopback, nothing else on the machine in it); \`${tcpdump.command}\` (${tcpdump.version}) captures that loopback for the whole run; each run is a fresh room: the peers join 200 ms apart, sync, wait ${settleMs} ms for the join's traffic to end, then the window opens at the first keystroke and closes ${tailMs} ms after the last character reached every receiver (for delayed SACKs); windows are cut by wall-clock time (Date.now(), the clock the kernel stamps packets with); figures pool every run's window, per edit; both on node-datachannel, ours from the built package (dist/) configured as in the typing scenario (trickleIce false, awareness state cleared on both sides so neither sends keepalives)`,
+    `method: the scenario's coordinator, both signaling servers and every peer process run in a private network namespace made with \`unshare -n\` (its own loopback, nothing else on the machine in it); \`${tcpdump.command}\` (${tcpdump.version}) captures that loopback for the whole run; each run is a fresh room: the peers join 200 ms apart, sync, wait ${settleMs} ms for the join's traffic to end (an attempt whose mesh has not synced within ${syncTimeoutMs / 1000} s is dropped and made again: y-webrtc's offer glare leaves a link dead now and then, more often in the namespace; mesh formation is the mesh scenario's subject), then the window opens at the first keystroke and closes ${tailMs} ms after the last character reached every receiver (for delayed SACKs); windows are cut by wall-clock time (Date.now(), the clock the kernel stamps packets with); figures pool every run's window, per edit; both on node-datachannel, ours from the built package (dist/) configured as in the typing scenario (trickleIce false, awareness state cleared on both sides so neither sends keepalives)`,
     'per edit, all peers, every process: Yjs update = the update bytes inside sent sync-update messages (a receiver that relays an update sends it again); envelope = y-protocols framing of each update (message type, sync type, length: 3 bytes, the same in our frames and y-webrtc\'s); Trystero room frame (3 bytes + 64-hex room token) and action header (36 bytes) = ours only; other sends = any send that is not a Yjs update, whole (framing included); = send API = every byte handed to RTCDataChannel.send, read from those bytes (bench/harness/send-anatomy.ts)',
     `below the send API, from the capture: datagrams = DTLS datagrams (RFC 7983 first byte 20–63); SACK-only = those too small to carry SCTP DATA (UDP payload < ${smallestDataDatagram} B; a SACK alone is 65 B: DTLS 37 + SCTP 12 + SACK 16), SACKs bundled with data (y-webrtc's echoes carry them) are not separable and sit in the next column; SCTP + DTLS = UDP payload − send-API bytes (SCTP common header and DATA chunk headers, padding, SACKs, DTLS record headers, nonces and tags, any heartbeat); UDP + IP headers = 28 B per IPv4 datagram; = IP bytes = IP datagrams' total length (the link layer left out)`,
     `not counted per edit: STUN consent checks (paced by time, not by edits), datagrams in all windows: ${stun.join(', ')}; other UDP: ${otherUdp}; tcpdump: ${tcpdump.captured ?? '?'} packets captured, ${tcpdump.droppedByKernel ?? '?'} dropped by the kernel`,
     `other sends in all windows, messages (bytes): ${others.join('; ')} — ours: the room channel's liveness PING/PONG (PROTOCOL.md §2.3; a peer not heard from for 1.5 s is pinged: receivers that only listen, and the writer that only talks), paced by time, counted here because they are on the wire while one types`,
     `the writer's Yjs update per edit (V1, from its document's \`update\` events, same text for both): ${updates.join(', ')} B (18 B while the writer's clock is below 128, 20 B after)`,
     `machine: ${machine.cores} cores (${machine.cpu}), Linux ${machine.kernel}, load average ${machine.loadAverageAtStart.map((n) => n.toFixed(1)).join(' / ')} at the start, ${machine.loadAverageAtEnd.map((n) => n.toFixed(1)).join(' / ')} at the end (shared with other work: SACK timing, hence datagram counts, can move with load; byte counts above SCTP are exact)`,
-    ...failureNotes(result.rows)
+    ...result.rows.filter((r) => r.failures > 0).map((r) => {
+      const reasons = [...new Set(r.failureReasons)].map((reason) => `${reason} (${r.failureReasons.filter((x) => x === reason).length}×)`)
+      return `failed attempts, ${r.contender}, ${r.peers} peers (made again, up to ${maxAttemptsPerRun} × runs; not in the figures): ${reasons.join('; ')}`
+    })
   ]
 }
 
@@ -237,10 +243,10 @@ export const wireRatioTable = (result: WireResult): Table => {
   if ('skipped' in result) return skippedTable(ratioTitle, result.skipped)
   return {
     title: ratioTitle,
-    columns: ['peers', 'send API, ours', 'y-webrtc', 'ours / y-webrtc', 'IP bytes, ours', 'y-webrtc', 'ours / y-webrtc', 'messages / edit, ours / y-webrtc', 'failed runs, ours / y-webrtc'],
+    columns: ['peers', 'send API, ours', 'y-webrtc', 'ours / y-webrtc', 'IP bytes, ours', 'y-webrtc', 'ours / y-webrtc', 'messages / edit, ours / y-webrtc', 'runs measured (failed attempts), ours / y-webrtc'],
     rows: pairsOf(result.rows).map(([a, b]) => [a.peers, bytes(a.perEdit?.sendBytes), bytes(b.perEdit?.sendBytes), ratio(a.perEdit?.sendBytes, b.perEdit?.sendBytes),
       bytes(a.perEdit?.ipBytes), bytes(b.perEdit?.ipBytes), ratio(a.perEdit?.ipBytes, b.perEdit?.ipBytes),
-      `${count(a.perEdit?.messages)} / ${count(b.perEdit?.messages)}`, `${a.failures}/${a.runs} / ${b.failures}/${b.runs}`]),
+      `${count(a.perEdit?.messages)} / ${count(b.perEdit?.messages)}`, `${a.measuredRuns} (${a.failures}) / ${b.measuredRuns} (${b.failures})`]),
     notes: ['y-webrtc relays every update it receives to all its peers (N·(N−1) messages per edit); ours sends each edit once to each other peer (N−1) with Trystero\'s 103 bytes of framing per message']
   }
 }
