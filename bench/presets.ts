@@ -5,6 +5,8 @@ export interface BenchPreset {
   join: { sizes: number[], runs: number }
   ladder: { documents: LadderSize[], runs: number }
   typing: { sizes: number[], runs: number, edits: number }
+  /** Paced typing under tcpdump in a network namespace: bytes per edit from the send API to IP. */
+  wire: { sizes: number[], runs: number, edits: number }
   joinWire: { sizes: number[], runs: number }
   mesh: { sizes: Array<{ peers: number, runs: number }>, referenceUpToPeers: number }
   memory: { sizes: number[] }
@@ -21,6 +23,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     join: { sizes: [2, 5], runs: 5 },
     ladder: { documents: ['100 KB', '250 KB', 'B4', '2 MB', '10 MB', '50 MB'], runs: 3 },
     typing: { sizes: [2, 5], runs: 3, edits: 1000 },
+    wire: { sizes: [2, 5], runs: 3, edits: 1000 },
     joinWire: { sizes: [2, 5], runs: 3 },
     mesh: { sizes: [{ peers: 5, runs: 10 }, { peers: 10, runs: 10 }, { peers: 20, runs: 3 }], referenceUpToPeers: 10 },
     memory: { sizes: [2, 10] },
@@ -33,6 +36,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     join: { sizes: [2, 5], runs: 2 },
     ladder: { documents: ['100 KB', 'B4', '2 MB', '10 MB'], runs: 1 },
     typing: { sizes: [2, 5], runs: 1, edits: 300 },
+    wire: { sizes: [2, 5], runs: 1, edits: 300 },
     joinWire: { sizes: [2, 5], runs: 1 },
     mesh: { sizes: [{ peers: 5, runs: 3 }, { peers: 10, runs: 2 }], referenceUpToPeers: 5 },
     memory: { sizes: [2] },
@@ -45,6 +49,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     join: { sizes: [2, 3], runs: 1 },
     ladder: { documents: ['100 KB'], runs: 1 },
     typing: { sizes: [2], runs: 1, edits: 20 },
+    wire: { sizes: [2], runs: 1, edits: 20 },
     joinWire: { sizes: [2], runs: 1 },
     mesh: { sizes: [{ peers: 3, runs: 1 }], referenceUpToPeers: 0 },
     memory: { sizes: [2] },

@@ -21,13 +21,14 @@ import { compactionTable, keeperTable, runKeeperBench, type KeeperBenchResult } 
 import { cyclesTable, kbPerCycle, reconnectTimeoutMs, runCycles, secondHalfFrom, type CyclesRun } from './scenarios/cycles.js'
 import { ladderTable, runLadder, type LadderRow } from './scenarios/size-ladder.js'
 import { runTyping, typingTable, wirePerEditTable, type TypingRow } from './scenarios/typing.js'
+import { runWire, wireBreakdownTable, wireRatioTable, wireTargets } from './scenarios/wire.js'
 import { traceCredit } from './support/editing-traces.js'
 import { toMarkdown, writeResults, type Table } from './support/report.js'
 
 const args = process.argv.slice(2)
 const presetName = args.includes('--quick') ? 'quick' : 'full'
 const preset = presets[presetName]
-const known = ['coalescing', 'join', 'ladder', 'typing', 'join-wire', 'mesh', 'memory', 'guard-flood', 'keeper', 'cycles']
+const known = ['coalescing', 'join', 'ladder', 'typing', 'wire', 'join-wire', 'mesh', 'memory', 'guard-flood', 'keeper', 'cycles']
 const requested = args.filter((a) => !a.startsWith('--'))
 for (const name of requested) {
   if (!known.includes(name)) {
@@ -110,6 +111,17 @@ try {
     print(typingTable(rows, preset.typing.edits), 'typing', rows)
     print(wirePerEditTable(rows), 'wire-per-edit', rows)
     targets.push(...typingTargets(rows))
+  })
+  await scenario('wire', async () => {
+    // Needs root and tcpdump (a network namespace, a capture); elsewhere it says so in its place.
+    const result = await runWire({ ...preset.wire, timeoutMs: 60_000 })
+    print(wireBreakdownTable(result, preset.wire.edits), 'wire', result)
+    if (!('skipped' in result)) {
+      const ratios = toMarkdown(wireRatioTable(result))
+      console.log(`\n${ratios}\n`)
+      sections.push(ratios)
+    }
+    targets.push(...wireTargets(result))
   })
   await scenario('join-wire', async () => {
     const rows = await runJoinWire({ ...preset.joinWire, small: documentNamed('10 KB'), timeoutMs })

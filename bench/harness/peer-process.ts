@@ -8,14 +8,19 @@ import { writeHeapSnapshot } from 'node:v8'
 import * as Y from 'yjs'
 import * as decoding from 'lib0/decoding'
 import { installPeerGlobals, loadOurs, memoryAtRest } from './peer-runtime.js'
-import { absoluteNow, type Command, type PeerConfig, type Reply } from './protocol.js'
+import { absoluteNow, type Command, type Counters, type PeerConfig, type Reply } from './protocol.js'
+import { addAnatomy, anatomyOf, emptyAnatomy } from './send-anatomy.js'
 
 const config = JSON.parse(process.env['BENCH_PEER_CONFIG'] ?? 'null') as PeerConfig
 if (config === null) throw new Error('peer-process: BENCH_PEER_CONFIG is not set')
 
 installPeerGlobals()
 
-const counters = { dataChannel: { messages: 0, bytes: 0 } }
+const freshCounters = (): Counters => ({
+  dataChannel: { messages: 0, bytes: 0 },
+  ...(config.anatomy === true ? { anatomy: { sent: emptyAnatomy(), localUpdates: { count: 0, bytes: 0 } } } : {})
+})
+let counters = freshCounters()
 /** Open connections, closed at `leave` (Trystero does not close one the far side closed first). */
 const connections = new Set<{ close: () => void }>()
 let channelOpenAt: number | null = null
@@ -24,6 +29,12 @@ let createdAt = 0
 
 const byteLength = (data: unknown): number =>
   typeof data === 'string' ? Buffer.byteLength(data) : (data as { byteLength?: number }).byteLength ?? 0
+
+/** The bytes of a sent message, for its anatomy. */
+const sentBytes = (data: unknown): Uint8Array =>
+  ArrayBuffer.isView(data)
+    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    : data instanceof ArrayBuffer ? new Uint8Array(data) : Buffer.from(String(data))
 
 interface RtcClasses { RTCPeerConnection: any, RTCSessionDescription: unknown, RTCIceCandidate: unknown, cleanup: () => void }
 
@@ -36,6 +47,7 @@ const loadRtc = async (): Promise<RtcClasses> => {
   RTCDataChannel.prototype.send = function (this: unknown, data: unknown) {
     counters.dataChannel.messages++
     counters.dataChannel.bytes += byteLength(data)
+    if (counters.anatomy !== undefined) counters.anatomy.sent = addAnatomy(counters.anatomy.sent, anatomyOf(config.provider, sentBytes(data)))
     return send.call(this, data)
   }
   const watchOpen = (channel: { addEventListener: (name: string, f: () => void) => void }): void => {
@@ -208,6 +220,12 @@ class Stamped<T> {
 let syncedWith: Stamped<number> | null = null
 const textLength = new Stamped(() => text.length)
 doc.on('update', () => textLength.stamp())
+// The Yjs update each of this peer's own edits made, as providers get it from the `update` event.
+doc.on('update', (update: Uint8Array, _origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
+  if (counters.anatomy === undefined || !transaction.local) return
+  counters.anatomy.localUpdates.count++
+  counters.anatomy.localUpdates.bytes += update.byteLength
+})
 
 const typeCharacters = async (count: number, intervalMs: number): Promise<number[]> => {
   const sentAt: number[] = []
@@ -277,7 +295,7 @@ const handle = async (command: Command): Promise<unknown> => {
     case 'counters':
       return structuredClone(counters)
     case 'reset-counters':
-      counters.dataChannel = { messages: 0, bytes: 0 }
+      counters = freshCounters()
       return null
     case 'memory':
       return await memoryAtRest()

@@ -3,6 +3,7 @@
  * channel. One peer per process, for both providers, so that neither shares an event loop, a
  * WebRTC stack or a Trystero module instance with another peer.
  */
+import type { SendAnatomy } from './send-anatomy.js'
 
 export type ProviderKind = 'trystero-yjs' | 'y-webrtc'
 export type RtcImplementation = 'node-datachannel' | 'wrtc'
@@ -19,6 +20,11 @@ export interface PeerConfig {
    * reuses it), instead of closing it at once as every other scenario does.
    */
   keepConnections?: boolean
+  /**
+   * Split every sent message into its layers (send-anatomy.ts) and count the document's own
+   * updates: the wire scenario's breakdown. Off elsewhere, so other scenarios' hot paths are as they were.
+   */
+  anatomy?: boolean
 }
 
 export type Command =
@@ -47,6 +53,8 @@ export type Command =
 export interface Counters {
   /** Data-channel messages and bytes this process sent (RTCDataChannel.send, wrapped). */
   dataChannel: { messages: number, bytes: number }
+  /** With `PeerConfig.anatomy`: the same sends by layer, and the Yjs updates this peer's own edits made. */
+  anatomy?: { sent: SendAnatomy, localUpdates: { count: number, bytes: number } }
 }
 
 export interface Timings {

@@ -11,6 +11,7 @@ import { runJoin, joinTable } from '../../bench/scenarios/join.js'
 import { runLadder, ladderTable } from '../../bench/scenarios/size-ladder.js'
 import { runTyping, typingTable, wirePerEditTable } from '../../bench/scenarios/typing.js'
 import { runJoinWire, joinWireTable } from '../../bench/scenarios/join-wire.js'
+import { runWire, skippedPrefix, wireBreakdownTable, wireSkipReason, wireTargets } from '../../bench/scenarios/wire.js'
 import { runMesh, meshTable } from '../../bench/scenarios/mesh.js'
 import { runMemory, memoryTable, runHeapStages, heapStagesTable } from '../../bench/scenarios/memory.js'
 import { guardFloodAttacks, guardFloodTable, runGuardFlood } from '../../bench/scenarios/guard-flood.js'
@@ -63,6 +64,19 @@ describe('bench scenarios (smoke)', () => {
     expect(toMarkdown(typingTable(rows, smoke.typing.edits))).toContain('back to back')
     expect(toMarkdown(wirePerEditTable(rows))).toContain('messages / edit')
   }, 180_000)
+
+  // The wire scenario needs root (a network namespace) and tcpdump, which npm test must not: the
+  // smoke runs it as a host without them, and checks that it says so and measures nothing.
+  it('bytes per edit on the wire: skipped, saying what it needs, without root and tcpdump', async () => {
+    const result = await runWire({ ...smoke.wire, timeoutMs, host: { uid: 1000, path: '/nonexistent' } })
+    expect(result).toEqual({ skipped: expect.stringMatching(/^skipped: needs root and tcpdump: .*Here: not running as root; no tcpdump on PATH; no ip on PATH; no unshare on PATH\.$/) })
+    const skipped = (result as { skipped: string }).skipped
+    expect(skipped).toContain('apt-get install -y tcpdump')
+    expect(toMarkdown(wireBreakdownTable(result, smoke.wire.edits))).toContain(`| ${skippedPrefix}`)
+    expect(wireTargets(result)).toEqual([[expect.stringContaining('IP bytes'), skipped, 'not measured']])
+    // Root is not enough without the tools.
+    expect(wireSkipReason({ uid: 0, path: '/nonexistent' })).toMatch(/Here: no tcpdump on PATH; no ip on PATH; no unshare on PATH\.$/)
+  })
 
   it('wire cost of a join', async () => {
     const rows = await runJoinWire({ ...smoke.joinWire, small: doc('10 KB'), timeoutMs })
