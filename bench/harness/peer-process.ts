@@ -9,6 +9,7 @@ import * as Y from 'yjs'
 import * as decoding from 'lib0/decoding'
 import { installPeerGlobals, loadOurs, memoryAtRest } from './peer-runtime.js'
 import { absoluteNow, type Command, type PeerConfig, type Reply } from './protocol.js'
+import { ChunkReader, type TimelineEvent } from './timeline.js'
 
 const config = JSON.parse(process.env['BENCH_PEER_CONFIG'] ?? 'null') as PeerConfig
 if (config === null) throw new Error('peer-process: BENCH_PEER_CONFIG is not set')
@@ -21,6 +22,11 @@ const connections = new Set<{ close: () => void }>()
 let channelOpenAt: number | null = null
 /** When the provider was created (the join command), not when this process started. */
 let createdAt = 0
+
+/** Only with `config.timeline`: what happened when (timeline.ts). */
+const timeline: TimelineEvent[] | null = config.timeline === true ? [] : null
+const sentChunks = new ChunkReader()
+const receivedChunks = new ChunkReader()
 
 const byteLength = (data: unknown): number =>
   typeof data === 'string' ? Buffer.byteLength(data) : (data as { byteLength?: number }).byteLength ?? 0
@@ -36,10 +42,15 @@ const loadRtc = async (): Promise<RtcClasses> => {
   RTCDataChannel.prototype.send = function (this: unknown, data: unknown) {
     counters.dataChannel.messages++
     counters.dataChannel.bytes += byteLength(data)
+    timeline?.push({ at: absoluteNow(), kind: 'send', ...sentChunks.describe(data) })
     return send.call(this, data)
   }
-  const watchOpen = (channel: { addEventListener: (name: string, f: () => void) => void }): void => {
-    channel.addEventListener('open', () => { channelOpenAt ??= absoluteNow() })
+  const watchOpen = (channel: { addEventListener: (name: string, f: (event: any) => void) => void }): void => {
+    channel.addEventListener('open', () => {
+      channelOpenAt ??= absoluteNow()
+      timeline?.push({ at: absoluteNow(), kind: 'open' })
+    })
+    if (timeline !== null) channel.addEventListener('message', (event: MessageEvent) => timeline.push({ at: absoluteNow(), kind: 'recv', ...receivedChunks.describe(event.data) }))
   }
   class CountedPeerConnection extends RTCPeerConnection {
     constructor (rtcConfig?: RTCConfiguration) {
@@ -95,7 +106,7 @@ const joinTrysteroYjs = async (): Promise<ProviderHandle> => {
   const [{ TrysteroProvider }, mqtt] = await loadOurs()
   const provider = new TrysteroProvider(doc, config.room, {
     appId: 'trystero-yjs-bench',
-    joinRoom: mqtt.joinRoom,
+    joinRoom: timedJoinRoom(mqtt.joinRoom),
     relayConfig: { urls: [config.signalingUrl] },
     rtcPolyfill: rtc.RTCPeerConnection,
     rtcConfig: { iceServers: [] },
@@ -207,7 +218,40 @@ class Stamped<T> {
 /** Peers synced with (-1 while not synced). */
 let syncedWith: Stamped<number> | null = null
 const textLength = new Stamped(() => text.length)
-doc.on('update', () => textLength.stamp())
+doc.on('update', () => {
+  timeline?.push({ at: absoluteNow(), kind: 'update-event' })
+  textLength.stamp()
+})
+if (timeline !== null) {
+  doc.on('beforeTransaction', () => timeline.push({ at: absoluteNow(), kind: 'tx-start' }))
+  doc.on('beforeObserverCalls', () => timeline.push({ at: absoluteNow(), kind: 'tx-integrated' }))
+  doc.on('afterTransaction', () => timeline.push({ at: absoluteNow(), kind: 'tx-end' }))
+}
+
+/** Trystero's room with each action's handler timed (the provider's work on a message). */
+const timedJoinRoom = (joinRoom: (...args: any[]) => any) => (...args: any[]) => {
+  const room = joinRoom(...args)
+  if (timeline === null) return room
+  const makeAction = room.makeAction.bind(room)
+  room.makeAction = (name: string) => {
+    const action = makeAction(name)
+    let handler: ((...a: any[]) => unknown) | null = null
+    return {
+      send: (...a: unknown[]) => action.send(...a),
+      get onMessage () { return handler },
+      set onMessage (f: ((...a: any[]) => unknown) | null) {
+        handler = f
+        action.onMessage = f === null ? null : (...a: any[]) => {
+          timeline.push({ at: absoluteNow(), kind: 'handler-start', what: name, bytes: (a[0] as Uint8Array)?.byteLength })
+          try { return f(...a) } finally { timeline.push({ at: absoluteNow(), kind: 'handler-end', what: name }) }
+        }
+      },
+      get onReceiveProgress () { return action.onReceiveProgress },
+      set onReceiveProgress (f: unknown) { action.onReceiveProgress = f }
+    }
+  }
+  return room
+}
 
 const typeCharacters = async (count: number, intervalMs: number): Promise<number[]> => {
   const sentAt: number[] = []
@@ -276,6 +320,8 @@ const handle = async (command: Command): Promise<unknown> => {
       return { arrivals: await collectArrivals(command.count, command.timeoutMs) }
     case 'counters':
       return structuredClone(counters)
+    case 'timeline':
+      return timeline ?? []
     case 'reset-counters':
       counters.dataChannel = { messages: 0, bytes: 0 }
       return null

@@ -19,6 +19,8 @@ export interface PeerConfig {
    * reuses it), instead of closing it at once as every other scenario does.
    */
   keepConnections?: boolean
+  /** Record a timeline of channel messages, handlers and transactions (timeline.ts). */
+  timeline?: boolean
 }
 
 export type Command =
@@ -34,6 +36,8 @@ export type Command =
   /** Resolves with the arrival times of the `count` characters after the armed point. */
   | { type: 'arrivals', count: number, timeoutMs: number }
   | { type: 'counters' }
+  /** The timeline recorded so far (PeerConfig.timeline). */
+  | { type: 'timeline' }
   | { type: 'reset-counters' }
   | { type: 'memory' }
   /** `provider.disconnect()`, resolved when it has; the process and its module instances stay. */

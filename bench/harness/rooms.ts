@@ -20,7 +20,7 @@ export class BenchRoom {
    * Spawns `count` peer processes (in parallel); they join only when told. Those that started are
    * kept for `close()` even when another failed to.
    */
-  async spawn (count: number, documentFile?: string, options: Pick<PeerConfig, 'keepConnections'> = {}): Promise<PeerHandle[]> {
+  async spawn (count: number, documentFile?: string, options: Pick<PeerConfig, 'keepConnections' | 'timeline'> = {}): Promise<PeerHandle[]> {
     const results = await Promise.allSettled(Array.from({ length: count }, async () => await PeerHandle.spawn({
       provider: this.contender.provider,
       rtc: this.contender.rtc,
