@@ -9,6 +9,7 @@
  * `peerHelloTimeout` for a peer that merely has no document open right now.
  */
 import { AdmissionGate } from './admission/admission-gate.js'
+import { compressionAvailable } from './compact/deflate-raw.js'
 import { claimActionNames, connectionGuard, type ClaimScope, type GuardViolation } from './guard/index.js'
 import type { RoomCredentials, RoomRole } from './admission/room-keys.js'
 import { TrysteroYjsError } from './errors.js'
@@ -61,6 +62,13 @@ export interface ChannelHandle {
   lastHeard: (peerId: string) => number | null
   /** Reports `error` to every member of the room, then closes the peer's connection. */
   disconnect: (peerId: string, error: TrysteroYjsError) => void
+  /** Both we and the peer set `compactSync` in HELLO: it may be sent COMPACT messages (PROTOCOL.md §3.7). */
+  compactSync: (peerId: string) => boolean
+  /**
+   * Counts `bytes` the peer makes us process beyond its message (an inflated update) against its
+   * byte rate, as if it had sent them; a peer over it is disconnected, and `false` returned.
+   */
+  charge: (peerId: string, bytes: number, messageType: string) => boolean
   /**
    * Sends to the given admitted peers; errors are reported to the member. Resolves when the
    * message is handed to every data channel (after Trystero's backpressure), never rejects.
@@ -90,6 +98,12 @@ export interface RoomHubOptions {
    * from them. `undefined`: whatever the room's hub already has (an open room if it has none).
    */
   credentials?: RoomCredentials | null
+  /**
+   * Announce `compactSync` in HELLO (PROTOCOL.md §3.7): peers that set it too may send us, and be
+   * sent, compact step 2s and updates. Default: when the platform has `deflate-raw` streams. The
+   * room's first channel decides (HELLO is sent once per peer).
+   */
+  compactSync?: boolean
 }
 
 interface RemotePeer {
@@ -141,6 +155,8 @@ export class RoomHub implements RoomEventListener {
   private readonly claims: Array<() => void> = []
   private pingSeq = 0
   private started = false
+  /** We announce `compactSync` (PROTOCOL.md §3.7). */
+  private readonly compact: boolean
 
   private constructor (readonly room: TrysteroRoom, private readonly options: RoomHubOptions) {
     this.tap = tapPeerEvents(room, (error) => this.reportAll('error', new TrysteroYjsError('room event handler failed', { cause: error })))
@@ -155,6 +171,7 @@ export class RoomHub implements RoomEventListener {
       },
       refused: (peerId, error) => this.refuse(peerId, error)
     })
+    this.compact = options.compactSync ?? compressionAvailable()
     const limits = this.limits = options.limits ?? defaultLimits
     this.rates = new PeerRates({ maxMessagesPerSecond: limits.maxMessagesPerSecond, maxBytesPerSecond: limits.maxBytesPerSecond, burstBytes: limits.maxMessageBytes })
     this.liveness = new Liveness({ intervalMs: limits.heartbeatInterval, timeoutMs: limits.heartbeatTimeout }, {
@@ -200,6 +217,8 @@ export class RoomHub implements RoomEventListener {
       pendingPeerCount: () => this.pendingPeerCount(),
       lastHeard: (peerId) => this.liveness.lastHeard(peerId),
       disconnect: (peerId, error) => this.disconnectPeer(peerId, error),
+      compactSync: (peerId) => this.compact && ((this.peers.get(peerId)?.features ?? 0) & features.compactSync) !== 0,
+      charge: (peerId, bytes, messageType) => this.withinRate(peerId, bytes, messageType, 0),
       send: async (data, requested) => {
         // Nothing of a document goes to a peer that has not proved the room's keys.
         const targets = requested.filter((peerId) => this.gate.state(peerId) === 'admitted')
@@ -338,16 +357,19 @@ export class RoomHub implements RoomEventListener {
     }
   }
 
-  /** Checks a message against the peer's size and rate limits; a peer over one is disconnected. */
-  private withinRate (peerId: string, byteLength: number, messageType: string): boolean {
+  /**
+   * Checks a message against the peer's size and rate limits; a peer over one is disconnected.
+   * `messages`: 0 for bytes a message makes us process beyond its own (they count as bytes only).
+   */
+  private withinRate (peerId: string, byteLength: number, messageType: string, messages = 1): boolean {
     const { maxMessageBytes } = this.limits
-    if (byteLength > maxMessageBytes) {
+    if (messages > 0 && byteLength > maxMessageBytes) {
       this.disconnectPeer(peerId, new TrysteroYjsError('message over the size limit dropped; peer disconnected', {
         peerId, messageType, byteLength, limit: 'maxMessageBytes', limitValue: maxMessageBytes, figure: byteLength
       }))
       return false
     }
-    const excess = this.rates.count(peerId, byteLength)
+    const excess = this.rates.count(peerId, byteLength, messages)
     if (excess === null) return true
     this.disconnectPeer(peerId, new TrysteroYjsError('peer over its rate limit; disconnected', {
       peerId, messageType, byteLength, limit: excess.limit, limitValue: excess.value, figure: excess.figure
@@ -514,7 +536,8 @@ export class RoomHub implements RoomEventListener {
   }
 
   private sendHello (peerId: string, replyRequested: boolean): void {
-    this.sendControl({ type: 'hello', version: protocolVersion, replyRequested, channels: [...this.members.keys()], features: features.heartbeat }, peerId)
+    const featureBits = features.heartbeat | (this.compact ? features.compactSync : 0)
+    this.sendControl({ type: 'hello', version: protocolVersion, replyRequested, channels: [...this.members.keys()], features: featureBits }, peerId)
   }
 
   /** To every admitted peer: the others have not been told our channels yet. */

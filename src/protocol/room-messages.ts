@@ -16,10 +16,12 @@ export const roomChannelName = 'ty:room'
  */
 export const protocolVersion = 1
 
-/** Bits of HELLO's `features` (PROTOCOL.md §2.1). */
+/** Bits of HELLO's `features` (PROTOCOL.md §2). */
 export const features = {
   /** Answers PING with PONG (§2.3). */
-  heartbeat: 1
+  heartbeat: 1,
+  /** Accepts COMPACT messages on document channels (§3.7). */
+  compactSync: 2
 } as const
 
 const types = ['hello', 'open', 'close', 'challenge', 'proof', 'ping', 'pong'] as const

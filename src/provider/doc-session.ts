@@ -3,11 +3,15 @@
  * exchanged with them, and who must answer before we are synced. A session lives from join to
  * disconnect; the provider around it keeps what outlives a connection (status, events, our
  * awareness state). A peer's update goes on to `UpdateIntake`, its step 1 to `Step2Answers`.
+ * Frames go out through `CompactSender` and come in through `CompactReceiver`, which keep each
+ * peer's messages in order around compact sync's compression (§3.7).
  */
 import * as Y from 'yjs'
 import { TrysteroYjsError } from '../errors.js'
 import type { ProviderLimits } from '../limits.js'
-import { decodeFrame, encodeFrame, type DocMessage } from '../protocol/doc-messages.js'
+import { CompactReceiver, type IncomingMessage } from '../compact/compact-receiver.js'
+import { CompactSender } from '../compact/compact-sender.js'
+import { decodeFrame, type DocMessage } from '../protocol/doc-messages.js'
 import type { ChannelHandle, ChannelMember } from '../room-hub.js'
 import type { TrafficLedger } from '../traffic.js'
 import type { AwarenessSync } from './awareness-sync.js'
@@ -37,12 +41,26 @@ export class DocSession {
   private readonly outbox: UpdateOutbox
   private readonly intake: UpdateIntake
   private readonly answers: Step2Answers
+  private readonly sender: CompactSender
+  private readonly receiver: CompactReceiver
   private warnedReadOnly = false
 
   /** `origin` marks what the session applies (the provider), so that it is never sent back out. */
   constructor (private readonly host: SessionHost, private readonly origin: unknown) {
     const { doc, docName } = host
-    this.outbox = new UpdateOutbox(doc, origin, (update) => { void this.send([{ type: 'sync-update', update }], this.peers.ids) })
+    this.sender = new CompactSender({
+      transmit: async (frame, targets) => await this.transmit(frame, targets),
+      compactPeer: (peerId) => this.channel?.compactSync(peerId) === true,
+      failed: (peerId, error) => host.report('error', new TrysteroYjsError('sending failed', { peerId, docName, cause: error }))
+    })
+    this.receiver = new CompactReceiver({
+      docName,
+      maxMessageBytes: host.limits.maxMessageBytes,
+      charge: (peerId, bytes, messageType) => this.channel?.charge(peerId, bytes, messageType) === true,
+      disconnect: (peerId, error) => this.channel?.disconnect(peerId, error),
+      report: host.report
+    })
+    this.outbox = new UpdateOutbox(doc, origin, (update) => { void this.sender.sendUpdate(update, this.peers.ids) })
     this.peers = new PeerSyncTable(host.limits.syncTimeout, {
       overdue: (peerId, silentMs) => {
         host.report('warning', new TrysteroYjsError(`peer left our step 1 unanswered for ${silentMs} ms: no longer waited for, asked again`, {
@@ -58,6 +76,7 @@ export class DocSession {
       origin,
       limits: host.limits,
       disconnect: (peerId, error) => this.channel?.disconnect(peerId, error),
+      charge: (peerId, bytes, messageType) => this.channel?.charge(peerId, bytes, messageType) === true,
       roleOf: (peerId) => this.channel?.roleOf(peerId) ?? null,
       isPresent: (peerId) => this.peers.has(peerId),
       ownerOf: (client) => host.awarenessSync.ownerOf(client),
@@ -73,7 +92,10 @@ export class DocSession {
     })
     this.answers = new Step2Answers({
       // Never another peer's unresolvable leftovers: only what this document integrated.
-      answer: async (peerId, stateVector) => await this.send([{ type: 'sync-step2', update: encodeStateAsUpdateWithoutPending(doc, stateVector) }], [peerId])
+      answer: async (peerId, stateVector) => {
+        if (this.channel === null) return
+        await this.sender.sendStep2(peerId, (format) => encodeStateAsUpdateWithoutPending(doc, stateVector, format))
+      }
     })
   }
 
@@ -190,14 +212,16 @@ export class DocSession {
     this.host.traffic.received(peerId, byteLength)
     this.peers.heardFrom(peerId)
     const { messages, failure } = decodeFrame(data)
-    for (const message of messages) {
+    // At once, unless an earlier compact message of this peer's is still being inflated.
+    this.receiver.deliver(peerId, messages, byteLength, (message) => {
+      if (this.channel !== channel) return
       try {
         this.receiveMessage(channel, message, peerId, byteLength)
       } catch (error) {
         // Thrown by an observer of the document or awareness (app code), not by our decoding.
         this.host.report('error', new TrysteroYjsError('handling a message failed', { peerId, messageType: message.type, byteLength, docName, cause: error }))
       }
-    }
+    })
     if (failure !== null) {
       this.host.report('error', new TrysteroYjsError(`malformed message dropped: ${failure.cause}`, {
         peerId, messageType: failure.messageType, byteLength, docName
@@ -205,7 +229,7 @@ export class DocSession {
     }
   }
 
-  private receiveMessage (channel: ChannelHandle, message: DocMessage, peerId: string, byteLength: number): void {
+  private receiveMessage (channel: ChannelHandle, message: IncomingMessage, peerId: string, byteLength: number): void {
     switch (message.type) {
       case 'sync-step1': {
         let stateVector: Map<number, number>
@@ -224,7 +248,7 @@ export class DocSession {
       }
       case 'sync-step2':
       case 'sync-update':
-        this.intake.receive(message.update, peerId, message.type, byteLength)
+        this.intake.receive(message.update, peerId, message.type, byteLength, 'format' in message ? message.format : 'v1')
         return
       case 'awareness':
         // Presence matters for peers that have the document open; a late message from one that
@@ -244,11 +268,15 @@ export class DocSession {
 
   // --- sending ---
 
-  /** Resolves once the frame is handed to every target's data channel. */
+  /** Resolves once the frame is handed to every target's data channel (after what each has in flight). */
   private async send (messages: DocMessage[], targets: string[]): Promise<void> {
+    if (this.channel === null || targets.length === 0) return
+    await this.sender.send(messages, targets)
+  }
+
+  private async transmit (frame: Uint8Array, targets: string[]): Promise<void> {
     const channel = this.channel
-    if (channel === null || targets.length === 0) return
-    const frame = encodeFrame(messages)
+    if (channel === null) return
     for (const peerId of targets) this.host.traffic.sent(peerId, frame.byteLength)
     await channel.send(frame, targets)
   }

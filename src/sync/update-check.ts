@@ -46,7 +46,9 @@
 import * as Y from 'yjs'
 import { V1Fields, type StructFields } from './update-fields.js'
 import { V2Fields } from './update-fields-v2.js'
-import { Rejection, maxSafe } from './update-reader.js'
+import { Rejection, maxSafe, type CheckLimit } from './update-reader.js'
+
+export type { CheckLimit } from './update-reader.js'
 
 /** Limits of {@link checkUpdate}. */
 export interface UpdateCheckOptions {
@@ -138,6 +140,8 @@ export type UpdateCheck =
     cause: string
     /** Byte offset in the update where the check stopped. */
     offset: number
+    /** Set when the update went over a limit of the check (`maxStructs`) rather than being malformed. */
+    limit?: CheckLimit
   }
 
 const enum ParentKind { None, Root, ParentId, Origin, RightOrigin }
@@ -530,7 +534,7 @@ export const checkUpdate = (doc: Y.Doc, update: Uint8Array, options: UpdateCheck
     }
     return { ok: true, ...facts }
   } catch (error) {
-    if (error instanceof Rejection) return { ok: false, cause: error.cause, offset: error.offset }
+    if (error instanceof Rejection) return { ok: false, cause: error.cause, offset: error.offset, ...(error.limit === undefined ? {} : { limit: error.limit }) }
     throw error
   }
 }
@@ -541,7 +545,7 @@ export const trimKnown = (doc: Y.Doc, update: Uint8Array, format: UpdateFormat =
 
 export type PreparedUpdate =
   | { ok: true, /** What to apply: the update, or its trimmed form. */ update: Uint8Array, trimmed: boolean, facts: UpdateFacts }
-  | { ok: false, cause: string, offset: number }
+  | { ok: false, cause: string, offset: number, limit?: CheckLimit }
 
 /**
  * {@link checkUpdate}, and for an update that straddles the document's state, the same update

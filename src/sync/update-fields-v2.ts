@@ -23,7 +23,7 @@
  * count is bounded by the bytes that must follow it (each `any` value, binary, deletion range and
  * JSON text takes at least one byte of its own).
  */
-import { Reader } from './update-reader.js'
+import { Reader, Rejection } from './update-reader.js'
 import { checkSafe, type StructFields } from './update-fields.js'
 import { checkSubdocOptions, parseJson } from './update-reader.js'
 
@@ -139,7 +139,7 @@ export class V2Fields implements StructFields {
   private dsValue = 0
 
   /** `maxStructs`: the most structs the client headers may announce, in total. */
-  constructor (update: Uint8Array, maxStructs: number) {
+  constructor (update: Uint8Array, private readonly maxStructs: number) {
     this.structsLeft = maxStructs
     const header = new Reader(update)
     header.varUint() // a feature flag Yjs reads and ignores
@@ -190,7 +190,11 @@ export class V2Fields implements StructFields {
   }
 
   checkStructCount (count: number, client: number): void {
-    if (count > this.structsLeft) this.fail(`${count} structs of client ${client} announced: over the ${this.structsLeft} structs left of this update's budget (V2 can announce any number in a few bytes)`)
+    if (count > this.structsLeft) {
+      const announced = this.maxStructs - this.structsLeft + count
+      throw new Rejection(`${count} structs of client ${client} announced: over the ${this.structsLeft} structs left of this update's budget (V2 can announce any number in a few bytes)`,
+        this.offset, { name: 'maxStructs', value: this.maxStructs, figure: announced })
+    }
     this.structsLeft -= count
   }
 

@@ -11,7 +11,15 @@ export const maxSafe = Number.MAX_SAFE_INTEGER
 
 /** Thrown inside a walk only; `checkUpdate` turns it into `{ok: false}`. */
 export class Rejection {
-  constructor (readonly cause: string, readonly offset: number) {}
+  /** `limit`: the update is refused for a limit of the check (not for being malformed). */
+  constructor (readonly cause: string, readonly offset: number, readonly limit?: CheckLimit) {}
+}
+
+/** A limit of the check an update went over: its name, its value, and what the update reached. */
+export interface CheckLimit {
+  name: 'maxStructs'
+  value: number
+  figure: number
 }
 
 /** lib0's reads (same acceptance, same number arithmetic), bounds-checked, building nothing. */
