@@ -112,7 +112,7 @@ export class DocSession {
   /** The hub's handle, once `attach()` returned it. */
   bind (channel: ChannelHandle): void {
     this.channel = channel
-    if (channel.ownRole === 'viewer') this.host.doc.on('update', this.onReadOnlyUpdate)
+    if (channel.ownRole === 'viewer') this.host.doc.on('afterTransaction', this.onReadOnlyUpdate)
   }
 
   /** Starts syncing with the peers that had the document open before we attached. */
@@ -155,7 +155,7 @@ export class DocSession {
   /** The room went away under us: nothing can be sent any more. */
   abandon (): void {
     this.channel = null
-    this.host.doc.off('update', this.onReadOnlyUpdate)
+    this.host.doc.off('afterTransaction', this.onReadOnlyUpdate)
     this.intake.clear()
     const removed = this.peers.ids
     this.peers.clear()
@@ -257,9 +257,13 @@ export class DocSession {
     }
   }
 
-  /** Said once: a read-only provider's edits stay here, and a reader should know why. */
-  private readonly onReadOnlyUpdate = (_update: Uint8Array, origin: unknown): void => {
-    if (origin === this.origin || this.warnedReadOnly) return
+  /**
+   * Said once: a read-only provider's edits stay here, and a reader should know why. (Not an
+   * `update` listener: that would make Yjs encode every transaction for it.)
+   */
+  private readonly onReadOnlyUpdate = (transaction: Y.Transaction): void => {
+    if (transaction.origin === this.origin || this.warnedReadOnly) return
+    if (transaction.changed.size === 0 && transaction.deleteSet.clients.size === 0) return
     this.warnedReadOnly = true
     this.host.report('warning', new TrysteroYjsError('this provider has the view key only: local edits are not sent (peers would refuse them)', {
       docName: this.host.docName
