@@ -20,6 +20,7 @@ import { guardFloodTable, runGuardFlood } from './scenarios/guard-flood.js'
 import { compactionTable, keeperTable, runKeeperBench, type KeeperBenchResult } from './scenarios/keeper.js'
 import { cyclesTable, kbPerCycle, reconnectTimeoutMs, runCycles, secondHalfFrom, type CyclesRun } from './scenarios/cycles.js'
 import { ladderTable, runLadder, type LadderRow } from './scenarios/size-ladder.js'
+import { measureFloor, runSyncPhases, syncPhasesTable } from './scenarios/sync-phases.js'
 import { runTyping, typingTable, wirePerEditTable, type TypingRow } from './scenarios/typing.js'
 import { traceCredit } from './support/editing-traces.js'
 import { toMarkdown, writeResults, type Table } from './support/report.js'
@@ -27,7 +28,7 @@ import { toMarkdown, writeResults, type Table } from './support/report.js'
 const args = process.argv.slice(2)
 const presetName = args.includes('--quick') ? 'quick' : 'full'
 const preset = presets[presetName]
-const known = ['coalescing', 'join', 'ladder', 'typing', 'join-wire', 'mesh', 'memory', 'guard-flood', 'keeper', 'cycles']
+const known = ['coalescing', 'join', 'ladder', 'sync-phases', 'typing', 'join-wire', 'mesh', 'memory', 'guard-flood', 'keeper', 'cycles']
 const requested = args.filter((a) => !a.startsWith('--'))
 for (const name of requested) {
   if (!known.includes(name)) {
@@ -104,6 +105,13 @@ try {
     const rows = await runLadder({ documents: preset.ladder.documents.map(documentNamed), runs: preset.ladder.runs, timeoutMs })
     print(ladderTable(rows), 'size-ladder', rows)
     targets.push(ladderTarget(rows))
+  })
+  await scenario('sync-phases', async () => {
+    const documents = preset.syncPhases.documents.map(documentNamed)
+    const rows = await runSyncPhases({ documents, runs: preset.syncPhases.runs })
+    const floors = []
+    for (const document of documents) floors.push(await measureFloor(document))
+    print(syncPhasesTable(rows, floors, preset.syncPhases.runs), 'sync-phases', { rows, floors })
   })
   await scenario('typing', async () => {
     const rows = await runTyping({ ...preset.typing, timeoutMs: 60_000 })

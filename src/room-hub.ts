@@ -30,8 +30,13 @@ import type { TrysteroAction, TrysteroRoom } from './room-types.js'
 
 /** What a channel's owner (a provider) hears from the hub. */
 export interface ChannelMember {
-  /** `peerId` has this channel open (announced in HELLO or OPEN). */
-  peerOpened: (peerId: string) => void
+  /**
+   * `peerId` has this channel open (announced in HELLO or OPEN). `stateVector`: the one its HELLO
+   * or OPEN carried, when both it and we set compactSync (PROTOCOL.md §3.3): its step 1, early.
+   */
+  peerOpened: (peerId: string, stateVector?: Uint8Array) => void
+  /** Our state vector of this channel, for HELLO and OPEN with compactSync (documents only). */
+  stateVector?: () => Uint8Array
   /** `peerId` closed this channel or left the room. */
   peerClosed: (peerId: string) => void
   /** The number of peers whose channel list is not known yet changed. */
@@ -204,7 +209,7 @@ export class RoomHub implements RoomEventListener {
     }
     this.members.set(key, { member, action })
     if (this.started) {
-      this.broadcast({ type: 'open', channel: key })
+      this.broadcast({ type: 'open', channel: key, stateVector: this.compact ? member.stateVector?.() ?? noStateVector : null })
     } else {
       this.start()
     }
@@ -483,12 +488,13 @@ export class RoomHub implements RoomEventListener {
         // its first channel just opened): its channels close and open again, so that each side
         // asks the other for what it missed.
         if (message.replyRequested && peer.channels !== null) this.setChannels(peerId, peer, new Set())
-        this.setChannels(peerId, peer, new Set(message.channels))
+        const stateVectors = new Map(message.channels.map((channel, i) => [channel, message.stateVectors?.[i]] as const))
+        this.setChannels(peerId, peer, new Set(message.channels), this.earlyStateVectors(peer, stateVectors))
         if (message.replyRequested) this.sendHello(peerId, false)
         return
       }
       case 'open':
-        this.setChannels(peerId, peer, new Set([...(peer.channels ?? []), message.channel]))
+        this.setChannels(peerId, peer, new Set([...(peer.channels ?? []), message.channel]), this.earlyStateVectors(peer, new Map([[message.channel, message.stateVector]])))
         return
       case 'close': {
         const channels = new Set(peer.channels ?? [])
@@ -526,18 +532,32 @@ export class RoomHub implements RoomEventListener {
     this.sendHello(peerId, true)
   }
 
-  private setChannels (peerId: string, peer: RemotePeer, channels: Set<string>): void {
+  /**
+   * `stateVectors` (from HELLO or OPEN) count as the peer's step 1 only between two peers that set
+   * compactSync (PROTOCOL.md §3.3); empty ones are channels without one.
+   */
+  private setChannels (peerId: string, peer: RemotePeer, channels: Set<string>, stateVectors?: Map<string, Uint8Array>): void {
     const before = peer.channels
     peer.channels = channels
     clearHelloTimer(peer)
     for (const key of before ?? []) if (!channels.has(key)) this.notify(key, (member) => member.peerClosed(peerId))
-    for (const key of channels) if (!before?.has(key)) this.notify(key, (member) => member.peerOpened(peerId))
+    for (const key of channels) if (!before?.has(key)) this.notify(key, (member) => member.peerOpened(peerId, stateVectors?.get(key)))
     if (before === null) this.notifyPending()
+  }
+
+  /** The state vectors a HELLO or OPEN carried, if both the peer and we set compactSync. */
+  private earlyStateVectors (peer: RemotePeer, stateVectors: Map<string, Uint8Array | null | undefined>): Map<string, Uint8Array> | undefined {
+    if (!this.compact || (peer.features & features.compactSync) === 0) return undefined
+    const early = new Map<string, Uint8Array>()
+    for (const [channel, stateVector] of stateVectors) if (stateVector != null && stateVector.byteLength > 0) early.set(channel, stateVector)
+    return early
   }
 
   private sendHello (peerId: string, replyRequested: boolean): void {
     const featureBits = features.heartbeat | (this.compact ? features.compactSync : 0)
-    this.sendControl({ type: 'hello', version: protocolVersion, replyRequested, channels: [...this.members.keys()], features: featureBits }, peerId)
+    const channels = [...this.members.keys()]
+    const stateVectors = this.compact ? channels.map((key) => this.members.get(key)!.member.stateVector?.() ?? noStateVector) : null
+    this.sendControl({ type: 'hello', version: protocolVersion, replyRequested, channels, features: featureBits, stateVectors }, peerId)
   }
 
   /** To every admitted peer: the others have not been told our channels yet. */
@@ -562,6 +582,9 @@ export class RoomHub implements RoomEventListener {
 
 const sameCredentials = (a: RoomCredentials | null, b: RoomCredentials | null): boolean =>
   a === b || (a !== null && b !== null && a.role === b.role && a.keys.viewKey === b.keys.viewKey)
+
+/** What HELLO and OPEN carry for a channel that is not a document. */
+const noStateVector = new Uint8Array(0)
 
 const byteLengthOf = (data: unknown): number => data instanceof Uint8Array ? data.byteLength : 0
 

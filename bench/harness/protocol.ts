@@ -21,6 +21,8 @@ export interface PeerConfig {
   keepConnections?: boolean
   /** Record a timeline of channel messages, handlers and transactions (timeline.ts). */
   timeline?: boolean
+  /** trystero-yjs only: `false` turns compact sync off (PROTOCOL.md §3.7); default: the provider's default (on). */
+  compactSync?: boolean
 }
 
 export type Command =

@@ -27,6 +27,7 @@ export class BenchRoom {
       signalingUrl: this.signaling.url,
       room: this.room,
       ...(documentFile === undefined ? {} : { documentFile }),
+      ...(this.contender.compactSync === undefined ? {} : { compactSync: this.contender.compactSync }),
       ...options
     })))
     const spawned = results.flatMap((r) => r.status === 'fulfilled' ? [r.value] : [])

@@ -5,7 +5,7 @@
  * and when the document's transactions started and ended. Absolute ms, comparable across the
  * processes of one machine. For finding where the time of an initial sync goes (issue 13 item 5).
  */
-export type TimelineKind = 'open' | 'send' | 'recv' | 'handler-start' | 'handler-end' | 'tx-start' | 'tx-integrated' | 'tx-end' | 'update-event'
+export type TimelineKind = 'open' | 'send' | 'recv' | 'handler-start' | 'handler-end' | 'tx-start' | 'tx-integrated' | 'tx-end'
 
 export interface TimelineEvent {
   at: number
@@ -15,12 +15,12 @@ export interface TimelineEvent {
   bytes?: number
   /** Last chunk of a Trystero message (send/recv). */
   last?: boolean
-  /** On a document channel's first chunk: `step1`, `step2`, `update`, `awareness`. */
+  /** On a document channel's first chunk: `step1`, `step2`, `update`, `awareness` (a compact step 2 or update counts as one). */
   message?: string
 }
 
 const textDecoder = new TextDecoder()
-const docMessageNames: Record<string, string> = { '0,0': 'step1', '0,1': 'step2', '0,2': 'update' }
+const docMessageNames: Record<string, string> = { '0,0': 'step1', '0,1': 'step2', '0,2': 'update', '2,1': 'step2', '2,2': 'update' }
 
 /**
  * Reads chunks on Trystero data channels (shared-peer.mjs room frame, action-wire.mjs header).

@@ -43,6 +43,8 @@ export class DocSession {
   private readonly answers: Step2Answers
   private readonly sender: CompactSender
   private readonly receiver: CompactReceiver
+  /** Per peer, the state vector of its HELLO or OPEN we answered: its step 1 with the same is answered already. */
+  private readonly earlyAnswered = new Map<string, Uint8Array>()
   private warnedReadOnly = false
 
   /** `origin` marks what the session applies (the provider), so that it is never sent back out. */
@@ -101,7 +103,8 @@ export class DocSession {
 
   /** The hub's view of this session; attach it, then `bind()` the handle the hub returns. */
   readonly member: Omit<ChannelMember, 'roomLeft'> = {
-    peerOpened: (peerId) => this.peerOpened(peerId),
+    peerOpened: (peerId, stateVector) => this.peerOpened(peerId, stateVector),
+    stateVector: () => Y.encodeStateVector(this.host.doc),
     peerClosed: (peerId) => this.peerClosed(peerId),
     pendingChanged: () => this.host.syncInputsChanged(),
     message: (data, peerId) => this.receiveFrame(data, peerId),
@@ -164,7 +167,8 @@ export class DocSession {
     if (removed.length > 0) this.host.peersChanged([], removed)
   }
 
-  private peerOpened (peerId: string): void {
+  /** `stateVector`: what its HELLO or OPEN carried (compact sync): its step 1, answered now. */
+  private peerOpened (peerId: string, stateVector?: Uint8Array): void {
     const channel = this.channel
     if (channel === null || this.peers.has(peerId)) return
     const role = channel.roleOf(peerId) ?? 'writer'
@@ -175,12 +179,16 @@ export class DocSession {
     const awareness = this.host.awarenessSync.localUpdate()
     if (awareness !== null) messages.push({ type: 'awareness', update: awareness })
     if (messages.length > 0) void this.send(messages, [peerId])
+    if (stateVector !== undefined && this.receiveStep1(channel, stateVector, peerId, 'hello state vector', stateVector.byteLength)) {
+      this.earlyAnswered.set(peerId, stateVector)
+    }
     this.host.peersChanged([peerId], [])
     this.host.syncInputsChanged()
   }
 
   private peerClosed (peerId: string): void {
     this.host.awarenessSync.forgetPeer(peerId)
+    this.earlyAnswered.delete(peerId)
     if (!this.peers.delete(peerId)) return
     this.intake.peerGone(peerId)
     this.answers.peerGone(peerId)
@@ -232,18 +240,11 @@ export class DocSession {
   private receiveMessage (channel: ChannelHandle, message: IncomingMessage, peerId: string, byteLength: number): void {
     switch (message.type) {
       case 'sync-step1': {
-        let stateVector: Map<number, number>
-        try {
-          stateVector = Y.decodeStateVector(message.stateVector)
-        } catch (error) {
-          this.host.report('error', new TrysteroYjsError('malformed state vector', { peerId, messageType: message.type, byteLength, docName: this.host.docName, cause: error }))
-          return
-        }
-        if (this.peers.has(peerId)) this.intake.shown(peerId, stateVector)
-        // A viewer's answer would be refused; a step 1 Trystero held for us while we had no
-        // handler may come from a peer gone since.
-        if (channel.ownRole === 'viewer' || !channel.isAdmitted(peerId)) return
-        this.answers.request(peerId, message.stateVector)
+        // The step 1 that repeats its HELLO's state vector: that answer is on its way already.
+        const early = this.earlyAnswered.get(peerId)
+        this.earlyAnswered.delete(peerId)
+        if (early !== undefined && sameBytes(early, message.stateVector)) return
+        this.receiveStep1(channel, message.stateVector, peerId, message.type, byteLength)
         return
       }
       case 'sync-step2':
@@ -255,6 +256,23 @@ export class DocSession {
         // closed it must not bring its cursor back, with nobody left to remove it.
         this.host.awarenessSync.receive(message.update, peerId, byteLength, this.peers.has(peerId))
     }
+  }
+
+  /** Answers a peer's state vector with a step 2; `false` if it is not answered (malformed, or not ours to answer). */
+  private receiveStep1 (channel: ChannelHandle, encoded: Uint8Array, peerId: string, messageType: string, byteLength: number): boolean {
+    let stateVector: Map<number, number>
+    try {
+      stateVector = Y.decodeStateVector(encoded)
+    } catch (error) {
+      this.host.report('error', new TrysteroYjsError('malformed state vector', { peerId, messageType, byteLength, docName: this.host.docName, cause: error }))
+      return false
+    }
+    if (this.peers.has(peerId)) this.intake.shown(peerId, stateVector)
+    // A viewer's answer would be refused; a step 1 Trystero held for us while we had no
+    // handler may come from a peer gone since.
+    if (channel.ownRole === 'viewer' || !channel.isAdmitted(peerId)) return false
+    this.answers.request(peerId, encoded)
+    return true
   }
 
   /**
@@ -284,4 +302,10 @@ export class DocSession {
     for (const peerId of targets) this.host.traffic.sent(peerId, frame.byteLength)
     await channel.send(frame, targets)
   }
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
+  if (a.byteLength !== b.byteLength) return false
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
+  return true
 }

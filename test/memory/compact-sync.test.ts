@@ -104,6 +104,37 @@ describe('compact sync over the memory network', () => {
     expect(b.provider.trafficWith(a.peer.selfId).bytesReceived).toBeLessThan(v1Bytes / 2)
   })
 
+  it('answers the state vector a compact peer\'s HELLO carries at once, one trip before its step 1 would be, and only once', async () => {
+    const frames = recordFrames(mesh)
+    const a = mesh.add()
+    a.doc.getText('t').insert(0, 'held by A')
+    await a.provider.whenSynced()
+    const b = mesh.add()
+    await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+    await mesh.network.settle()
+    const step2 = frames.filter((f) => f.from === a.peer.selfId && f.messages.some((m) => m.type === 'sync-step2'))
+    const step1 = frames.find((f) => f.from === b.peer.selfId && f.messages.some((m) => m.type === 'sync-step1'))!
+    expect(step2).toHaveLength(1)
+    // Sent when B's HELLO arrived, as B's step 1 left: both arrive in the same instant.
+    expect(step2[0]!.time).toBeLessThanOrEqual(step1.time)
+  })
+
+  it('answers on step 1 only, as version 1 does, with a peer that has compactSync: false', async () => {
+    const frames = recordFrames(mesh)
+    const announced = hellos(mesh)
+    const a = mesh.add()
+    a.doc.getText('t').insert(0, 'held by A')
+    await a.provider.whenSynced()
+    const b = mesh.add('room', { compactSync: false })
+    await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+    await mesh.network.settle()
+    const step2 = frames.filter((f) => f.from === a.peer.selfId && f.messages.some((m) => m.type === 'sync-step2'))
+    const step1 = frames.find((f) => f.from === b.peer.selfId && f.messages.some((m) => m.type === 'sync-step1'))!
+    expect(step2).toHaveLength(1)
+    expect(step2[0]!.time).toBeGreaterThan(step1.time)
+    expect(announced.filter((h) => h.from === b.peer.selfId).every((h) => h.features === features.heartbeat)).toBe(true)
+  })
+
   it('sends what is small as today: a small step 2 and keystrokes stay y-protocols V1 messages', async () => {
     const frames = recordFrames(mesh)
     const a = mesh.add()
