@@ -23,9 +23,9 @@ import { median, type Table } from '../support/report.js'
 
 export const phaseNames = [
   'open → Trystero\'s handshake done (our HELLO sent)',
-  'HELLO exchange → step 1 sent',
-  'step 1 on the wire (fresh → holder)',
-  'holder: step 1 in → first step 2 chunk sent (encode, compress if compact, frame)',
+  'HELLO sent → request sent (V1: the holder\'s HELLO, then step 1; compact: the HELLO is it)',
+  'request on the wire (fresh → holder)',
+  'holder: request in → first step 2 chunk sent (encode, compress if compact, frame)',
   'holder: first → last chunk handed to the channel',
   'wire: last chunk sent → received',
   'fresh: last chunk → handler (Trystero reassembly)',
@@ -59,12 +59,18 @@ const after = (events: TimelineEvent[], at: number, test: (e: TimelineEvent) => 
 }
 const isDoc = (e: TimelineEvent): boolean => e.what?.startsWith('ty:d:') === true
 
-const phasesOf = (fresh: TimelineEvent[], holder: TimelineEvent[], done: SyncedAt): Phases => {
+/**
+ * The request is the fresh peer's step 1, or with compact sync its HELLO, whose state vector the
+ * holder answers (PROTOCOL.md §3.3).
+ */
+const phasesOf = (fresh: TimelineEvent[], holder: TimelineEvent[], done: SyncedAt, compact: boolean): Phases => {
   const open = fresh.find((e) => e.kind === 'open')!.at
   const helloSent = after(fresh, open, (e) => e.kind === 'send' && e.what === 'ty:room', 'HELLO').at
-  const step1Sent = after(fresh, open, (e) => e.kind === 'send' && isDoc(e) && e.message === 'step1', 'step 1 sent').at
-  const step1In = after(holder, step1Sent - 5, (e) => e.kind === 'recv' && isDoc(e) && e.message === 'step1', 'step 1 received').at
-  const firstOut = after(holder, step1In, (e) => e.kind === 'send' && isDoc(e) && e.message === 'step2', 'step 2 sent')
+  const requestSent = compact ? helloSent : after(fresh, open, (e) => e.kind === 'send' && isDoc(e) && e.message === 'step1', 'step 1 sent').at
+  const requestIn = compact
+    ? after(holder, requestSent - 5, (e) => e.kind === 'recv' && e.what === 'ty:room', 'HELLO received').at
+    : after(holder, requestSent - 5, (e) => e.kind === 'recv' && isDoc(e) && e.message === 'step1', 'step 1 received').at
+  const firstOut = after(holder, requestIn, (e) => e.kind === 'send' && isDoc(e) && e.message === 'step2', 'step 2 sent')
   const lastOut = after(holder, firstOut.at, (e) => e.kind === 'send' && isDoc(e) && e.last === true, 'last chunk sent').at
   const firstIn = after(fresh, firstOut.at - 5, (e) => e.kind === 'recv' && isDoc(e) && e.message === 'step2', 'step 2 received').at
   const lastIn = after(fresh, firstIn, (e) => e.kind === 'recv' && isDoc(e) && e.last === true, 'last chunk received').at
@@ -72,7 +78,7 @@ const phasesOf = (fresh: TimelineEvent[], holder: TimelineEvent[], done: SyncedA
   const txStart = after(fresh, freshHandler, (e) => e.kind === 'tx-start', 'transaction').at
   const integrated = after(fresh, txStart, (e) => e.kind === 'tx-integrated', 'integration').at
   const txEnd = after(fresh, integrated, (e) => e.kind === 'tx-end', 'transaction end').at
-  const marks = [open, helloSent, step1Sent, step1In, firstOut.at, lastOut, lastIn, freshHandler, txStart, integrated, txEnd]
+  const marks = [open, helloSent, requestSent, requestIn, firstOut.at, lastOut, lastIn, freshHandler, txStart, integrated, txEnd]
   const phases = Object.fromEntries(phaseNames.map((name, i) => [name, marks[i + 1]! - marks[i]!])) as Phases
   phases.total = txEnd - open
   phases.measured = done.at - (done.channelOpenAt ?? done.createdAt)
@@ -99,10 +105,13 @@ export const measureFloor = async (document: BenchDocument): Promise<PhaseFloor>
 export const runSyncPhases = async (options: { documents: BenchDocument[], runs: number, contenders?: Contender[] }): Promise<PhaseRow[]> => {
   const rows: PhaseRow[] = []
   for (const document of options.documents) {
-    for (const contender of options.contenders ?? [ours, oursV1]) {
-      const measured: Phases[] = []
-      const bytes: number[] = []
-      for (let i = 0; i < options.runs; i++) {
+    const contenders = options.contenders ?? [ours, oursV1]
+    const measured = contenders.map((): Phases[] => [])
+    const bytes = contenders.map((): number[] => [])
+    // Runs alternate between contenders, so that a load that comes and goes (a shared machine)
+    // falls on both alike.
+    for (let i = 0; i < options.runs; i++) {
+      for (const [c, contender] of contenders.entries()) {
         await withRoom(contender, async (room) => {
           const [holder] = await room.spawn(1, document.file, { timeline: true })
           await join([holder!])
@@ -115,12 +124,12 @@ export const runSyncPhases = async (options: { documents: BenchDocument[], runs:
             holder!.request<TimelineEvent[]>({ type: 'timeline' }),
             holder!.request<{ dataChannel: { bytes: number } }>({ type: 'counters' })
           ])
-          measured.push(phasesOf(freshTimeline, holderTimeline, done))
-          bytes.push(counters.dataChannel.bytes)
+          measured[c]!.push(phasesOf(freshTimeline, holderTimeline, done, contender.compactSync !== false))
+          bytes[c]!.push(counters.dataChannel.bytes)
         })
       }
-      rows.push({ document, contender: contender.label, runs: measured, holderBytes: median(bytes) })
     }
+    for (const [c, contender] of contenders.entries()) rows.push({ document, contender: contender.label, runs: measured[c]!, holderBytes: median(bytes[c]!) })
   }
   return rows
 }
@@ -140,13 +149,13 @@ export const syncPhasesTable = (rows: PhaseRow[], floors: PhaseFloor[], runs: nu
       ['ours / floor', ...rows.map((r) => { const f = floorOf(r); return (m(r, (p) => p.measured) / (f.transferMs + f.applyMs)).toFixed(2) })],
       ['unavoidable beside the floor: holder\'s cold encode + request one way (+ Trystero\'s handshake)', ...rows.map((r) => {
         const f = floorOf(r)
-        const request = m(r, (p) => p['step 1 on the wire (fresh → holder)'])
+        const request = m(r, (p) => p['request on the wire (fresh → holder)'])
         const handshake = m(r, (p) => p['open → Trystero\'s handshake done (our HELLO sent)'])
         return `${(f.coldEncodeMs + request).toFixed(1)} (+ ${handshake.toFixed(1)})`
       })],
       ['ours / (floor + unavoidable, handshake included)', ...rows.map((r) => {
         const f = floorOf(r)
-        const extra = f.coldEncodeMs + m(r, (p) => p['step 1 on the wire (fresh → holder)']) + m(r, (p) => p['open → Trystero\'s handshake done (our HELLO sent)'])
+        const extra = f.coldEncodeMs + m(r, (p) => p['request on the wire (fresh → holder)']) + m(r, (p) => p['open → Trystero\'s handshake done (our HELLO sent)'])
         return (m(r, (p) => p.measured) / (f.transferMs + f.applyMs + extra)).toFixed(2)
       })]
     ],

@@ -20,7 +20,7 @@ export const compressionAvailable = (): boolean => {
 }
 
 export const deflateRaw = async (bytes: Uint8Array): Promise<Uint8Array> => {
-  const { bytes: compressed } = await collect(streamOf(bytes).pipeThrough(new CompressionStream('deflate-raw')), Infinity)
+  const { bytes: compressed } = await collect(through(new CompressionStream('deflate-raw'), bytes), Infinity)
   return compressed
 }
 
@@ -33,7 +33,7 @@ export type Inflated =
 export const inflateRaw = async (bytes: Uint8Array, expectedBytes: number): Promise<Inflated> => {
   let stream: ReadableStream<Uint8Array>
   try {
-    stream = streamOf(bytes).pipeThrough(new DecompressionStream('deflate-raw'))
+    stream = through(new DecompressionStream('deflate-raw'), bytes)
   } catch (cause) {
     return { ok: false, reason: 'corrupt', figure: 0, cause }
   }
@@ -51,13 +51,15 @@ let warming: Promise<void> | null = null
 
 /**
  * The first stream of a process costs 20–50 ms (the streams' code is loaded and compiled; measured
- * in Node 20), the next ones 1–5 ms: a provider runs one tiny round trip when it is created, so
- * that the first real one, on a peer's step 2, is warm. Once per process; never rejects.
+ * in Node 20), the next ones 1–5 ms: a provider runs one small round trip when it is created, with
+ * an output of several stream chunks, so that the first real one, on a peer's step 2, is warm.
+ * Once per process; never rejects.
  */
 export const warmUpCompression = async (): Promise<void> => {
   warming ??= (async () => {
     try {
-      const sample = new Uint8Array(64).fill(7)
+      const sample = new Uint8Array(64 * 1024)
+      for (let i = 0; i < sample.length; i++) sample[i] = (i * 7) % 13
       await inflateRaw(await deflateRaw(sample), sample.byteLength)
     } catch {
       // Nothing to warm; the real calls will report their own failure.
@@ -66,8 +68,17 @@ export const warmUpCompression = async (): Promise<void> => {
   await warming
 }
 
-/** The bytes as a stream (typed as the `BufferSource` stream the codecs take). */
-const streamOf = (bytes: Uint8Array): ReadableStream<BufferSource> => new Blob([bytes as Uint8Array<ArrayBuffer>]).stream()
+/**
+ * `bytes` written into a codec, its output to read. Written directly rather than piped from a
+ * Blob's stream: faster in Node 20 (B4's 160 KB: deflate 4.5 vs 6 ms, inflate 1.6 vs 2.2 ms warm).
+ * A reader that stops early (a bomb) makes the pending write and close reject: nobody waits on them.
+ */
+const through = (codec: CompressionStream | DecompressionStream, bytes: Uint8Array): ReadableStream<Uint8Array> => {
+  const writer = codec.writable.getWriter()
+  writer.write(bytes as Uint8Array<ArrayBuffer>).catch(() => {})
+  writer.close().catch(() => {})
+  return codec.readable
+}
 
 /** Reads a stream to its end, or stops (cancelling it) once it passed `limit` bytes. */
 const collect = async (stream: ReadableStream<Uint8Array>, limit: number): Promise<{ bytes: Uint8Array, total: number, over: boolean }> => {
