@@ -103,7 +103,7 @@ interface ProviderHandle {
 }
 
 const joinTrysteroYjs = async (): Promise<ProviderHandle> => {
-  const [{ TrysteroProvider }, mqtt] = await loadOurs()
+  const [{ TrysteroProvider }, mqtt] = await loadOurs(config.build)
   const provider = new TrysteroProvider(doc, config.room, {
     appId: 'trystero-yjs-bench',
     joinRoom: timedJoinRoom(mqtt.joinRoom),
@@ -295,7 +295,7 @@ const handle = async (command: Command): Promise<unknown> => {
   switch (command.type) {
     case 'join': {
       // The provider's code is loaded first: module loading is not part of joining.
-      await (config.provider === 'trystero-yjs' ? loadOurs() : import('y-webrtc' as string))
+      await (config.provider === 'trystero-yjs' ? loadOurs(config.build) : import('y-webrtc' as string))
       createdAt = absoluteNow()
       const p = config.provider === 'trystero-yjs' ? await joinTrysteroYjs() : await joinYWebrtc()
       provider = p

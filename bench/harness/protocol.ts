@@ -23,6 +23,8 @@ export interface PeerConfig {
   timeline?: boolean
   /** trystero-yjs only: `false` turns compact sync off (PROTOCOL.md §3.7); default: the provider's default (on). */
   compactSync?: boolean
+  /** trystero-yjs only: another build's `dist/index.js` (bench/harness/baseline.ts); default: this checkout's. */
+  build?: string
 }
 
 export type Command =
