@@ -6,6 +6,8 @@ export interface BenchPreset {
   ladder: { documents: LadderSize[], runs: number }
   /** The initial sync cut into phases (bench/scenarios/sync-phases.ts). */
   syncPhases: { documents: LadderSize[], runs: number }
+  /** The initial sync over a 10 Mbit/s, 40 ms link (bench/scenarios/shaped-link.ts). */
+  shapedLink: { documents: LadderSize[], runs: number }
   typing: { sizes: number[], runs: number, edits: number }
   joinWire: { sizes: number[], runs: number }
   mesh: { sizes: Array<{ peers: number, runs: number }>, referenceUpToPeers: number }
@@ -23,6 +25,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     join: { sizes: [2, 5], runs: 5 },
     ladder: { documents: ['100 KB', '250 KB', 'B4', '2 MB', '10 MB', '50 MB'], runs: 3 },
     syncPhases: { documents: ['100 KB', 'B4', '2 MB'], runs: 7 },
+    shapedLink: { documents: ['100 KB', '250 KB', 'B4', '2 MB'], runs: 3 },
     typing: { sizes: [2, 5], runs: 3, edits: 1000 },
     joinWire: { sizes: [2, 5], runs: 3 },
     mesh: { sizes: [{ peers: 5, runs: 10 }, { peers: 10, runs: 10 }, { peers: 20, runs: 3 }], referenceUpToPeers: 10 },
@@ -36,6 +39,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     join: { sizes: [2, 5], runs: 2 },
     ladder: { documents: ['100 KB', 'B4', '2 MB', '10 MB'], runs: 1 },
     syncPhases: { documents: ['100 KB', 'B4'], runs: 3 },
+    shapedLink: { documents: ['100 KB', 'B4'], runs: 1 },
     typing: { sizes: [2, 5], runs: 1, edits: 300 },
     joinWire: { sizes: [2, 5], runs: 1 },
     mesh: { sizes: [{ peers: 5, runs: 3 }, { peers: 10, runs: 2 }], referenceUpToPeers: 5 },
@@ -49,6 +53,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     join: { sizes: [2, 3], runs: 1 },
     ladder: { documents: ['100 KB'], runs: 1 },
     syncPhases: { documents: ['100 KB'], runs: 1 },
+    shapedLink: { documents: ['100 KB'], runs: 1 },
     typing: { sizes: [2], runs: 1, edits: 20 },
     joinWire: { sizes: [2], runs: 1 },
     mesh: { sizes: [{ peers: 3, runs: 1 }], referenceUpToPeers: 0 },

@@ -22,6 +22,7 @@ import { compactionTable, keeperTable, runKeeperBench, type KeeperBenchResult } 
 import { cyclesTable, kbPerCycle, reconnectTimeoutMs, runCycles, secondHalfFrom, type CyclesRun } from './scenarios/cycles.js'
 import { floorMs, ladderTable, runLadder, type LadderRow } from './scenarios/size-ladder.js'
 import { measureFloor, runSyncPhases, syncPhasesTable } from './scenarios/sync-phases.js'
+import { runShapedLink, shapedLinkTable, type ShapedResult } from './scenarios/shaped-link.js'
 import { runTyping, typingTable, wirePerEditTable, type TypingRow } from './scenarios/typing.js'
 import { traceCredit } from './support/editing-traces.js'
 import { toMarkdown, writeResults, type Table } from './support/report.js'
@@ -29,7 +30,7 @@ import { toMarkdown, writeResults, type Table } from './support/report.js'
 const args = process.argv.slice(2)
 const presetName = args.includes('--quick') ? 'quick' : 'full'
 const preset = presets[presetName]
-const known = ['coalescing', 'join', 'ladder', 'sync-phases', 'typing', 'join-wire', 'mesh', 'memory', 'guard-flood', 'keeper', 'cycles']
+const known = ['coalescing', 'join', 'ladder', 'sync-phases', 'shaped-link', 'typing', 'join-wire', 'mesh', 'memory', 'guard-flood', 'keeper', 'cycles']
 const requested = args.filter((a) => !a.startsWith('--'))
 for (const name of requested) {
   if (!known.includes(name)) {
@@ -117,6 +118,12 @@ try {
     for (const document of documents) floors.push(await measureFloor(document))
     print(syncPhasesTable(rows, floors, preset.syncPhases.runs), 'sync-phases', { rows, floors })
   })
+  await scenario('shaped-link', async () => {
+    const today = await baselineContender()
+    const result = await runShapedLink({ documents: preset.shapedLink.documents.map(documentNamed), runs: preset.shapedLink.runs, contenders: [ours, oursV1, ...(today === null ? [] : [today]), yWebrtc], timeoutMs: 60_000 })
+    print(shapedLinkTable(result), 'shaped-link', result)
+    targets.push(...shapedTargets(result))
+  })
   await scenario('typing', async () => {
     const rows = await runTyping({ ...preset.typing, timeoutMs: 60_000 })
     print(typingTable(rows, preset.typing.edits), 'typing', rows)
@@ -165,6 +172,16 @@ const parts = known.map((name) => `${results}${name}.md`).filter((path) => exist
 const latest = `${results}latest.md`
 writeFileSync(latest, `${[header.join('\n'), ...parts, `Data: ${traceCredit} (CC BY 4.0).`].join('\n\n')}\n`)
 console.log(`tables: ${latest}`)
+
+function shapedTargets (result: ShapedResult): string[][] {
+  if (result.unavailable !== null) return [['initial sync over a slow link: compact sync faster than V1', `not measured: ${result.unavailable}`, 'no']]
+  return result.rows.map((row) => {
+    const [compact, v1] = row.results
+    const ok = compact?.ms != null && v1?.ms != null
+    return [`${row.document.name} over ${result.link!.rateMbit} Mbit/s, ${2 * result.link!.oneWayDelayMs} ms: compact sync faster than V1`,
+      ok ? `${compact.ms!.median.toFixed(0)} vs ${v1.ms!.median.toFixed(0)} ms` : 'a side failed', ok && compact.ms!.median < v1.ms!.median ? 'yes' : 'no']
+  })
+}
 
 /** The build of BENCH_BASELINE (default: main) as a contender, or null if it cannot be built. */
 async function baselineContender (): Promise<Contender | null> {

@@ -38,7 +38,7 @@ const loadRtc = async (): Promise<RtcClasses> => {
   const { RTCPeerConnection, RTCDataChannel, RTCSessionDescription, RTCIceCandidate, cleanup } = config.rtc === 'wrtc'
     ? { ...(await import('@roamhq/wrtc' as string)).default, cleanup: () => {} }
     : { ...(await import('node-datachannel/polyfill')), cleanup: (await import('node-datachannel')).cleanup }
-  const send = RTCDataChannel.prototype.send
+  const send = config.sendDelayMs === undefined ? RTCDataChannel.prototype.send : delayed(RTCDataChannel.prototype.send, config.sendDelayMs)
   RTCDataChannel.prototype.send = function (this: unknown, data: unknown) {
     counters.dataChannel.messages++
     counters.dataChannel.bytes += byteLength(data)
@@ -54,7 +54,7 @@ const loadRtc = async (): Promise<RtcClasses> => {
   }
   class CountedPeerConnection extends RTCPeerConnection {
     constructor (rtcConfig?: RTCConfiguration) {
-      super(config.rtc === 'node-datachannel' ? { ...rtcConfig, bindAddress: '127.0.0.1' } : rtcConfig)
+      super(config.rtc === 'node-datachannel' ? { ...rtcConfig, bindAddress: config.bindAddress ?? '127.0.0.1' } : rtcConfig)
       connections.add(this as unknown as { close: () => void })
       ;(this as unknown as EventTarget).addEventListener('datachannel', (event: Event) => watchOpen((event as RTCDataChannelEvent).channel as never))
     }
@@ -85,6 +85,30 @@ const loadRtc = async (): Promise<RtcClasses> => {
     }
   }
   return { RTCPeerConnection: CountedPeerConnection, RTCSessionDescription, RTCIceCandidate, cleanup }
+}
+
+/**
+ * `send` that hands each message to the channel `delayMs` later, in order per channel: the
+ * propagation delay of a link, which this kernel's traffic control cannot add (no netem; see
+ * bench/harness/shaped-link.ts). A message for a channel that closed meanwhile is dropped.
+ */
+function delayed (send: (data: unknown) => void, delayMs: number): (this: unknown, data: unknown) => void {
+  const queues = new WeakMap<object, Array<{ data: unknown, at: number }>>()
+  return function (this: unknown, data: unknown) {
+    const channel = this as object
+    let queue = queues.get(channel)
+    if (queue === undefined) queues.set(channel, queue = [])
+    queue.push({ data, at: performance.now() + delayMs })
+    if (queue.length > 1) return
+    const pump = (): void => {
+      const q = queue!
+      while (q.length > 0 && q[0]!.at <= performance.now()) {
+        try { send.call(channel, q.shift()!.data) } catch { q.length = 0 }
+      }
+      if (q.length > 0) setTimeout(pump, q[0]!.at - performance.now())
+    }
+    setTimeout(pump, delayMs)
+  }
 }
 
 const rtc = await loadRtc()

@@ -25,6 +25,12 @@ export interface PeerConfig {
   compactSync?: boolean
   /** trystero-yjs only: another build's `dist/index.js` (bench/harness/baseline.ts); default: this checkout's. */
   build?: string
+  /** Run the peer in this network namespace (bench/harness/shaped-link.ts); default: the coordinator's. */
+  netns?: string
+  /** node-datachannel's address for ICE candidates; default 127.0.0.1. */
+  bindAddress?: string
+  /** Hold every data-channel message this long before handing it to the channel (a link's propagation delay). */
+  sendDelayMs?: number
 }
 
 export type Command =

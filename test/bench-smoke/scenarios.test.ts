@@ -10,6 +10,7 @@ import { ours, oursV1, yWebrtc } from '../../bench/harness/contenders.js'
 import { runJoin, joinTable } from '../../bench/scenarios/join.js'
 import { runLadder, ladderTable } from '../../bench/scenarios/size-ladder.js'
 import { measureFloor, runSyncPhases, syncPhasesTable } from '../../bench/scenarios/sync-phases.js'
+import { runShapedLink, shapedLinkTable } from '../../bench/scenarios/shaped-link.js'
 import { runTyping, typingTable, wirePerEditTable } from '../../bench/scenarios/typing.js'
 import { runJoinWire, joinWireTable } from '../../bench/scenarios/join-wire.js'
 import { runMesh, meshTable } from '../../bench/scenarios/mesh.js'
@@ -62,6 +63,17 @@ describe('bench scenarios (smoke)', () => {
     for (const row of rows) expect(row.runs[0]!.total).toBeGreaterThan(0)
     const table = toMarkdown(syncPhasesTable(rows, [await measureFloor(documents[0]!)], 1))
     expect(table).toContain('request on the wire')
+  }, 120_000)
+
+  it('initial sync over a shaped link (network namespaces), or the reason it cannot run here', async () => {
+    const result = await runShapedLink({ documents: smoke.shapedLink.documents.map(doc), runs: 1, contenders: [ours], timeoutMs: 60_000 })
+    if (result.unavailable !== null) {
+      expect(result.unavailable).toMatch(/root|namespace|shape/)
+      expect(toMarkdown(shapedLinkTable(result))).toContain('not measured')
+      return
+    }
+    expect(result.rows[0]!.results[0]!.synced).toBe(1)
+    expect(toMarkdown(shapedLinkTable(result))).toContain('Mbit/s')
   }, 120_000)
 
   it('typing and wire cost per edit', async () => {
