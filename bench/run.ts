@@ -113,7 +113,8 @@ try {
   })
   await scenario('sync-phases', async () => {
     const documents = preset.syncPhases.documents.map(documentNamed)
-    const rows = await runSyncPhases({ documents, runs: preset.syncPhases.runs })
+    const today = await baselineContender()
+    const rows = await runSyncPhases({ documents, runs: preset.syncPhases.runs, contenders: [ours, oursV1, ...(today === null ? [] : [today])] })
     const floors = []
     for (const document of documents) floors.push(await measureFloor(document))
     print(syncPhasesTable(rows, floors, preset.syncPhases.runs), 'sync-phases', { rows, floors })

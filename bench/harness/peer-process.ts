@@ -251,6 +251,8 @@ if (timeline !== null) {
   doc.on('beforeTransaction', () => timeline.push({ at: absoluteNow(), kind: 'tx-start' }))
   doc.on('beforeObserverCalls', () => timeline.push({ at: absoluteNow(), kind: 'tx-integrated' }))
   doc.on('afterTransaction', () => timeline.push({ at: absoluteNow(), kind: 'tx-end' }))
+  // After the update listeners: Yjs encodes a transaction for them only if there are any.
+  doc.on('afterAllTransactions', () => timeline.push({ at: absoluteNow(), kind: 'tx-cleanup-end' }))
 }
 
 /** Trystero's room with each action's handler timed (the provider's work on a message). */

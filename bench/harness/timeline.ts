@@ -5,7 +5,7 @@
  * and when the document's transactions started and ended. Absolute ms, comparable across the
  * processes of one machine. For finding where the time of an initial sync goes (issue 13 item 5).
  */
-export type TimelineKind = 'open' | 'send' | 'recv' | 'handler-start' | 'handler-end' | 'tx-start' | 'tx-integrated' | 'tx-end'
+export type TimelineKind = 'open' | 'send' | 'recv' | 'handler-start' | 'handler-end' | 'tx-start' | 'tx-integrated' | 'tx-end' | 'tx-cleanup-end'
 
 export interface TimelineEvent {
   at: number

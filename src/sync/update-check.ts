@@ -241,7 +241,8 @@ const walk = (r: StructFields, doc: Y.Doc, maxValueDepth: number, record: Parent
     let to = -1
     const recordStart = record?.size ?? 0
     for (let s = 0; s < count; s++) {
-      const offset = r.offset
+      // Offsets are for the parent record only (the second walk).
+      const offset = record === null ? 0 : r.offset
       const info = r.info()
       const ref = info & 31
       let length: number
