@@ -23,6 +23,7 @@ import { cyclesTable, kbPerCycle, reconnectTimeoutMs, runCycles, secondHalfFrom,
 import { floorMs, ladderTable, runLadder, type LadderRow } from './scenarios/size-ladder.js'
 import { measureFloor, runSyncPhases, syncPhasesTable } from './scenarios/sync-phases.js'
 import { runShapedLink, shapedLinkTable, type ShapedResult } from './scenarios/shaped-link.js'
+import { keystrokePathTable, runKeystrokePath } from './scenarios/keystroke-path.js'
 import { runTyping, typingTable, wirePerEditTable, type TypingRow } from './scenarios/typing.js'
 import { traceCredit } from './support/editing-traces.js'
 import { toMarkdown, writeResults, type Table } from './support/report.js'
@@ -30,7 +31,7 @@ import { toMarkdown, writeResults, type Table } from './support/report.js'
 const args = process.argv.slice(2)
 const presetName = args.includes('--quick') ? 'quick' : 'full'
 const preset = presets[presetName]
-const known = ['coalescing', 'join', 'ladder', 'sync-phases', 'shaped-link', 'typing', 'join-wire', 'mesh', 'memory', 'guard-flood', 'keeper', 'cycles']
+const known = ['coalescing', 'join', 'ladder', 'sync-phases', 'shaped-link', 'keystroke-path', 'typing', 'join-wire', 'mesh', 'memory', 'guard-flood', 'keeper', 'cycles']
 const requested = args.filter((a) => !a.startsWith('--'))
 for (const name of requested) {
   if (!known.includes(name)) {
@@ -124,6 +125,10 @@ try {
     const result = await runShapedLink({ documents: preset.shapedLink.documents.map(documentNamed), runs: preset.shapedLink.runs, contenders: [ours, oursV1, ...(today === null ? [] : [today]), yWebrtc], timeoutMs: 60_000 })
     print(shapedLinkTable(result), 'shaped-link', result)
     targets.push(...shapedTargets(result))
+  })
+  await scenario('keystroke-path', async () => {
+    const rows = await runKeystrokePath()
+    print(keystrokePathTable(rows), 'keystroke-path', rows)
   })
   await scenario('typing', async () => {
     const rows = await runTyping({ ...preset.typing, timeoutMs: 60_000 })

@@ -47,7 +47,9 @@ export class CompactReceiver {
   deliver (peerId: string, messages: DocMessage[], byteLength: number, handle: (message: IncomingMessage) => void): void {
     for (const message of messages) {
       if (message.type !== 'compact') {
-        void this.order.enqueue(peerId, () => handle(message))
+        // Nothing of this peer's waiting (the common case): handled now, as without compact sync.
+        if (this.order.busy(peerId)) void this.order.enqueue(peerId, () => handle(message))
+        else handle(message)
         continue
       }
       // Inflating starts now, beside whatever of this peer's is still waiting; handling keeps the order.

@@ -53,8 +53,10 @@ export class CompactSender {
 
   /** A local update (V1, from the document's `update` event) to every target. */
   sendUpdate (update: Uint8Array, targets: string[]): Promise<void> {
-    const compact = update.byteLength >= compactThresholdBytes ? targets.filter((peerId) => this.host.compactPeer(peerId)) : []
-    const plain = compact.length === targets.length ? [] : targets.filter((peerId) => !compact.includes(peerId))
+    // A keystroke (the common case): one V1 frame for everyone, as before compact sync.
+    if (update.byteLength < compactThresholdBytes) return this.dispatch(encodeFrame([{ type: 'sync-update', update }]), targets)
+    const compact = targets.filter((peerId) => this.host.compactPeer(peerId))
+    const plain = targets.filter((peerId) => !compact.includes(peerId))
     const sent: Array<Promise<void>> = []
     if (plain.length > 0) sent.push(this.dispatch(encodeFrame([{ type: 'sync-update', update }]), plain))
     if (compact.length > 0) sent.push(this.dispatch(compactFrame('sync-update', Y.convertUpdateFormatV1ToV2(update)), compact))
@@ -77,12 +79,14 @@ export class CompactSender {
    */
   private dispatch (frame: Uint8Array | Promise<Uint8Array>, targets: string[]): Promise<void> {
     const now = frame instanceof Uint8Array ? targets.filter((peerId) => !this.order.busy(peerId)) : []
-    const sent: Array<Promise<void>> = []
+    let handedOver: Promise<void> | null = null
     if (now.length > 0) {
-      const handedOver = this.host.transmit(frame as Uint8Array, now)
-      sent.push(handedOver)
+      handedOver = this.host.transmit(frame as Uint8Array, now)
       if ((frame as Uint8Array).byteLength > trysteroChunkBytes) for (const peerId of now) void this.order.hold(peerId, handedOver)
+      // Nobody had anything in flight: nothing more to arrange (a keystroke ends here).
+      if (now.length === targets.length) return handedOver
     }
+    const sent: Array<Promise<void>> = handedOver === null ? [] : [handedOver]
     for (const peerId of targets) {
       if (now.includes(peerId)) continue
       sent.push(this.order.enqueue(peerId, async () => await this.host.transmit(await frame, [peerId])))

@@ -6,6 +6,9 @@
  * synchronously, as if there were no queue. Other peers never wait for this one.
  */
 
+/** What a step that ran at once returns: one settled promise for all. */
+const done = Promise.resolve()
+
 export class PeerOrder {
   /** Per peer: the last step in flight, settled (never rejects) when it is done. */
   private readonly tails = new Map<string, Promise<void>>()
@@ -27,9 +30,9 @@ export class PeerOrder {
         result = step()
       } catch (error) {
         this.failed(peerId, error)
-        return Promise.resolve()
+        return done
       }
-      return result instanceof Promise ? this.hold(peerId, result) : Promise.resolve()
+      return result instanceof Promise ? this.hold(peerId, result) : done
     }
     return this.hold(peerId, tail.then(step))
   }

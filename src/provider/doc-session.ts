@@ -51,7 +51,7 @@ export class DocSession {
   constructor (private readonly host: SessionHost, private readonly origin: unknown) {
     const { doc, docName } = host
     this.sender = new CompactSender({
-      transmit: async (frame, targets) => await this.transmit(frame, targets),
+      transmit: (frame, targets) => this.transmit(frame, targets),
       compactPeer: (peerId) => this.channel?.compactSync(peerId) === true,
       failed: (peerId, error) => host.report('error', new TrysteroYjsError('sending failed', { peerId, docName, cause: error }))
     })

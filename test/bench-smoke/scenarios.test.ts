@@ -11,6 +11,7 @@ import { runJoin, joinTable } from '../../bench/scenarios/join.js'
 import { runLadder, ladderTable } from '../../bench/scenarios/size-ladder.js'
 import { measureFloor, runSyncPhases, syncPhasesTable } from '../../bench/scenarios/sync-phases.js'
 import { runShapedLink, shapedLinkTable } from '../../bench/scenarios/shaped-link.js'
+import { keystrokePathTable, runKeystrokePath } from '../../bench/scenarios/keystroke-path.js'
 import { runTyping, typingTable, wirePerEditTable } from '../../bench/scenarios/typing.js'
 import { runJoinWire, joinWireTable } from '../../bench/scenarios/join-wire.js'
 import { runMesh, meshTable } from '../../bench/scenarios/mesh.js'
@@ -75,6 +76,13 @@ describe('bench scenarios (smoke)', () => {
     expect(result.rows[0]!.results[0]!.synced).toBe(1)
     expect(toMarkdown(shapedLinkTable(result))).toContain('Mbit/s')
   }, 120_000)
+
+  it('a keystroke through the sending and receiving path, before and now', async () => {
+    const rows = await runKeystrokePath(1000)
+    expect(rows.map((r) => r.path)).toHaveLength(4)
+    for (const row of rows) expect(row.nowNs).toBeGreaterThan(0)
+    expect(toMarkdown(keystrokePathTable(rows))).toContain('ordered queues')
+  })
 
   it('typing and wire cost per edit', async () => {
     const rows = await runTyping({ ...smoke.typing, timeoutMs })
