@@ -50,6 +50,12 @@ export const runShapedLink = async (options: ShapedOptions): Promise<ShapedResul
         for (const [c, contender] of options.contenders.entries()) {
           const r = runs[c]!
           if (r.failed) continue
+          // y-webrtc closes its channel on any message over 256 KiB (size ladder): a step 2 that big never arrives.
+          if (contender.provider === 'y-webrtc' && document.stateBytes > 256 * 1024) {
+            r.note = 'not run: y-webrtc closes its data channel on a message over 256 KiB (see the size ladder)'
+            r.failed = true
+            continue
+          }
           r.attempted++
           try {
             const { ms, bytes } = await syncOnce(link, contender, document, options.timeoutMs)
@@ -125,7 +131,7 @@ export const shapedLinkTable = (result: ShapedResult): Table => {
       row.document.name,
       row.document.stateBytes,
       link === null ? '—' : (row.document.stateBytes * 8 / (link.rateMbit * 1000) + link.oneWayDelayMs).toFixed(0),
-      ...row.results.flatMap((r) => [r.ms === null ? `failed${r.note === '' ? '' : ` (${r.note.slice(0, 60)})`}` : formatSpread(r.ms), r.bytes === null ? '—' : r.bytes.toLocaleString('en-US')])
+      ...row.results.flatMap((r) => [r.ms === null ? (r.attempted === 0 ? 'fails (> 256 KiB)' : `failed${r.note === '' ? '' : ` (${r.note.slice(0, 60)})`}`) : formatSpread(r.ms), r.bytes === null ? '—' : r.bytes.toLocaleString('en-US')])
     ]),
     notes: result.unavailable !== null
       ? [`not measured on this machine: ${result.unavailable}`]
