@@ -4,6 +4,10 @@ import type { LadderSize } from './harness/documents.js'
 export interface BenchPreset {
   join: { sizes: number[], runs: number }
   ladder: { documents: LadderSize[], runs: number }
+  /** The initial sync cut into phases (bench/scenarios/sync-phases.ts). */
+  syncPhases: { documents: LadderSize[], runs: number }
+  /** The initial sync over a 10 Mbit/s, 40 ms link (bench/scenarios/shaped-link.ts). */
+  shapedLink: { documents: LadderSize[], runs: number }
   typing: { sizes: number[], runs: number, edits: number }
   /** Paced typing under tcpdump in a network namespace: bytes per edit from the send API to IP. */
   wire: { sizes: number[], runs: number, edits: number }
@@ -22,6 +26,8 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
   full: {
     join: { sizes: [2, 5], runs: 5 },
     ladder: { documents: ['100 KB', '250 KB', 'B4', '2 MB', '10 MB', '50 MB'], runs: 3 },
+    syncPhases: { documents: ['100 KB', 'B4', '2 MB'], runs: 7 },
+    shapedLink: { documents: ['100 KB', '250 KB', 'B4', '2 MB'], runs: 3 },
     typing: { sizes: [2, 5], runs: 3, edits: 1000 },
     wire: { sizes: [2, 5], runs: 3, edits: 1000 },
     joinWire: { sizes: [2, 5], runs: 3 },
@@ -35,6 +41,8 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
   quick: {
     join: { sizes: [2, 5], runs: 2 },
     ladder: { documents: ['100 KB', 'B4', '2 MB', '10 MB'], runs: 1 },
+    syncPhases: { documents: ['100 KB', 'B4'], runs: 3 },
+    shapedLink: { documents: ['100 KB', 'B4'], runs: 1 },
     typing: { sizes: [2, 5], runs: 1, edits: 300 },
     wire: { sizes: [2, 5], runs: 1, edits: 300 },
     joinWire: { sizes: [2, 5], runs: 1 },
@@ -48,6 +56,8 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
   smoke: {
     join: { sizes: [2, 3], runs: 1 },
     ladder: { documents: ['100 KB'], runs: 1 },
+    syncPhases: { documents: ['100 KB'], runs: 1 },
+    shapedLink: { documents: ['100 KB'], runs: 1 },
     typing: { sizes: [2], runs: 1, edits: 20 },
     wire: { sizes: [2], runs: 1, edits: 20 },
     joinWire: { sizes: [2], runs: 1 },

@@ -9,7 +9,8 @@ import { cpus } from 'node:os'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { coalescingTable, runCoalescing } from './coalescing.js'
-import { yWebrtc, ours } from './harness/contenders.js'
+import { oursAt, oursV1, yWebrtc, ours, type Contender } from './harness/contenders.js'
+import { baselineBuild } from './harness/baseline.js'
 import { writeDocuments } from './harness/documents.js'
 import { presets } from './presets.js'
 import { joinTable, runJoin } from './scenarios/join.js'
@@ -19,7 +20,10 @@ import { heapStagesTable, memoryTable, runHeapStages, runMemory } from './scenar
 import { guardFloodTable, runGuardFlood } from './scenarios/guard-flood.js'
 import { compactionTable, keeperTable, runKeeperBench, type KeeperBenchResult } from './scenarios/keeper.js'
 import { cyclesTable, kbPerCycle, reconnectTimeoutMs, runCycles, secondHalfFrom, type CyclesRun } from './scenarios/cycles.js'
-import { ladderTable, runLadder, type LadderRow } from './scenarios/size-ladder.js'
+import { floorMs, ladderTable, runLadder, type LadderRow } from './scenarios/size-ladder.js'
+import { measureFloor, runSyncPhases, syncPhasesTable } from './scenarios/sync-phases.js'
+import { runShapedLink, shapedLinkTable, type ShapedResult } from './scenarios/shaped-link.js'
+import { keystrokePathTable, runKeystrokePath } from './scenarios/keystroke-path.js'
 import { runTyping, typingTable, wirePerEditTable, type TypingRow } from './scenarios/typing.js'
 import { runWire, wireBreakdownTable, wireRatioTable, wireTargets } from './scenarios/wire.js'
 import { traceCredit } from './support/editing-traces.js'
@@ -28,7 +32,7 @@ import { toMarkdown, writeResults, type Table } from './support/report.js'
 const args = process.argv.slice(2)
 const presetName = args.includes('--quick') ? 'quick' : 'full'
 const preset = presets[presetName]
-const known = ['coalescing', 'join', 'ladder', 'typing', 'wire', 'join-wire', 'mesh', 'memory', 'guard-flood', 'keeper', 'cycles']
+const known = ['coalescing', 'join', 'ladder', 'sync-phases', 'shaped-link', 'keystroke-path', 'typing', 'wire', 'join-wire', 'mesh', 'memory', 'guard-flood', 'keeper', 'cycles']
 const requested = args.filter((a) => !a.startsWith('--'))
 for (const name of requested) {
   if (!known.includes(name)) {
@@ -102,9 +106,30 @@ try {
     print(joinTable(rows), 'join', rows)
   })
   await scenario('ladder', async () => {
-    const rows = await runLadder({ documents: preset.ladder.documents.map(documentNamed), runs: preset.ladder.runs, timeoutMs })
+    // Today's provider (before compact sync) beside ours, in the same run: BENCH_BASELINE=<git ref>.
+    const today = await baselineContender()
+    const contenders = [ours, oursV1, ...(today === null ? [] : [today]), yWebrtc]
+    const rows = await runLadder({ documents: preset.ladder.documents.map(documentNamed), runs: preset.ladder.runs, timeoutMs, contenders })
     print(ladderTable(rows), 'size-ladder', rows)
-    targets.push(ladderTarget(rows))
+    targets.push(...ladderTargets(rows, today))
+  })
+  await scenario('sync-phases', async () => {
+    const documents = preset.syncPhases.documents.map(documentNamed)
+    const today = await baselineContender()
+    const rows = await runSyncPhases({ documents, runs: preset.syncPhases.runs, contenders: [ours, oursV1, ...(today === null ? [] : [today])] })
+    const floors = []
+    for (const document of documents) floors.push(await measureFloor(document))
+    print(syncPhasesTable(rows, floors, preset.syncPhases.runs), 'sync-phases', { rows, floors })
+  })
+  await scenario('shaped-link', async () => {
+    const today = await baselineContender()
+    const result = await runShapedLink({ documents: preset.shapedLink.documents.map(documentNamed), runs: preset.shapedLink.runs, contenders: [ours, oursV1, ...(today === null ? [] : [today]), yWebrtc], timeoutMs: 60_000 })
+    print(shapedLinkTable(result), 'shaped-link', result)
+    targets.push(...shapedTargets(result))
+  })
+  await scenario('keystroke-path', async () => {
+    const rows = await runKeystrokePath()
+    print(keystrokePathTable(rows), 'keystroke-path', rows)
   })
   await scenario('typing', async () => {
     const rows = await runTyping({ ...preset.typing, timeoutMs: 60_000 })
@@ -166,14 +191,50 @@ const latest = `${results}latest.md`
 writeFileSync(latest, `${[header.join('\n'), ...parts, `Data: ${traceCredit} (CC BY 4.0).`].join('\n\n')}\n`)
 console.log(`tables: ${latest}`)
 
-function ladderTarget (rows: LadderRow[]): string[] {
-  const worst = rows.map(({ document, floor, results: [a] }) => ({ document, ratio: a!.ms === null ? Infinity : a!.ms.median / (floor.transferMs + floor.applyMs), all: a!.synced === a!.attempted }))
-  const failed = worst.filter((w) => !w.all).map((w) => w.document.name)
-  const over = worst.filter((w) => w.ratio > 2).map((w) => `${w.document.name} ${w.ratio.toFixed(2)}×`)
-  const largest = rows.at(-1)?.document.name ?? 'none'
-  return [`every document syncs (largest in this preset: ${largest}) in ≤ 2× its floor once the channel is open`,
-    `${failed.length === 0 ? 'all synced' : `failed: ${failed.join(', ')}`}; worst ${Math.max(...worst.map((w) => w.ratio)).toFixed(2)}× floor`,
-    failed.length === 0 && over.length === 0 ? 'yes' : `no (${[...failed, ...over].join(', ')})`]
+function shapedTargets (result: ShapedResult): string[][] {
+  if (result.unavailable !== null) return [['initial sync over a slow link: compact sync faster than V1', `not measured: ${result.unavailable}`, 'no']]
+  return result.rows.map((row) => {
+    const [compact, v1] = row.results
+    const ok = compact?.ms != null && v1?.ms != null
+    return [`${row.document.name} over ${result.link!.rateMbit} Mbit/s, ${2 * result.link!.oneWayDelayMs} ms: compact sync faster than V1`,
+      ok ? `${compact.ms!.median.toFixed(0)} vs ${v1.ms!.median.toFixed(0)} ms` : 'a side failed', ok && compact.ms!.median < v1.ms!.median ? 'yes' : 'no']
+  })
+}
+
+/** The build of BENCH_BASELINE (default: main) as a contender, or null if it cannot be built. */
+async function baselineContender (): Promise<Contender | null> {
+  const ref = process.env['BENCH_BASELINE'] ?? 'main'
+  try {
+    return oursAt(await baselineBuild(ref), `at ${ref}`)
+  } catch (error) {
+    console.error(`baseline ${ref} not built, left out: ${(error as Error).message}`)
+    return null
+  }
+}
+
+function ladderTargets (rows: LadderRow[], today: Contender | null): string[][] {
+  const result: string[][] = []
+  for (const [index, bound] of [[0, 1.5], [1, 1.5]] as const) {
+    const label = rows[0]?.results[index]?.contender ?? ''
+    const worst = rows.map((row) => { const r = row.results[index]!; return { document: row.document, ratio: r.ms === null ? Infinity : r.ms.median / floorMs(row), all: r.synced === r.attempted } })
+    const failed = worst.filter((w) => !w.all).map((w) => w.document.name)
+    const over = worst.filter((w) => w.ratio > bound).map((w) => `${w.document.name} ${w.ratio.toFixed(2)}×`)
+    const largest = rows.at(-1)?.document.name ?? 'none'
+    result.push([`${label}: every document syncs (largest in this preset: ${largest}) in ≤ ${bound}× its floor once the channel is open`,
+      `${failed.length === 0 ? 'all synced' : `failed: ${failed.join(', ')}`}; worst ${Math.max(...worst.map((w) => w.ratio)).toFixed(2)}× floor`,
+      failed.length === 0 && over.length === 0 ? 'yes' : `no (${[...failed, ...over].join(', ')})`])
+  }
+  const b4 = rows.find((row) => row.document.name === 'B4')
+  if (b4 !== undefined) {
+    const compact = b4.results[0]!
+    result.push(['B4: initial sync bytes ≤ 80 KB (V1 state: 311 KB)', compact.bytes === null ? 'failed' : `${compact.bytes.toLocaleString('en-US')} B`, compact.bytes !== null && compact.bytes <= 80_000 ? 'yes' : 'no'])
+    const before = today === null ? undefined : b4.results.find((r) => r.contender === today.label)
+    if (before !== undefined) {
+      const met = compact.ms !== null && before.ms !== null && compact.ms.median <= before.ms.median
+      result.push([`B4: time, channel open → complete, ≤ ${today!.label}'s on loopback`, compact.ms === null || before.ms === null ? 'a side failed' : `${compact.ms.median.toFixed(0)} vs ${before.ms.median.toFixed(0)} ms`, met ? 'yes' : 'no'])
+    }
+  }
+  return result
 }
 
 function typingTargets (rows: TypingRow[]): string[][] {

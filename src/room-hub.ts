@@ -9,6 +9,7 @@
  * `peerHelloTimeout` for a peer that merely has no document open right now.
  */
 import { AdmissionGate } from './admission/admission-gate.js'
+import { compressionAvailable } from './compact/deflate-raw.js'
 import { claimActionNames, connectionGuard, type ClaimScope, type GuardViolation } from './guard/index.js'
 import type { RoomCredentials, RoomRole } from './admission/room-keys.js'
 import { TrysteroYjsError } from './errors.js'
@@ -30,8 +31,13 @@ import type { TrysteroAction, TrysteroRoom } from './room-types.js'
 
 /** What a channel's owner (a provider) hears from the hub. */
 export interface ChannelMember {
-  /** `peerId` has this channel open (announced in HELLO or OPEN). */
-  peerOpened: (peerId: string) => void
+  /**
+   * `peerId` has this channel open (announced in HELLO or OPEN). `stateVector`: the one its HELLO
+   * or OPEN carried, when both it and we set compactSync (PROTOCOL.md §3.3): its step 1, early.
+   */
+  peerOpened: (peerId: string, stateVector?: Uint8Array) => void
+  /** Our state vector of this channel, for HELLO and OPEN with compactSync (documents only). */
+  stateVector?: () => Uint8Array
   /** `peerId` closed this channel or left the room. */
   peerClosed: (peerId: string) => void
   /** The number of peers whose channel list is not known yet changed. */
@@ -62,6 +68,13 @@ export interface ChannelHandle {
   lastHeard: (peerId: string) => number | null
   /** Reports `error` to every member of the room, then closes the peer's connection. */
   disconnect: (peerId: string, error: TrysteroYjsError) => void
+  /** Both we and the peer set `compactSync` in HELLO: it may be sent COMPACT messages (PROTOCOL.md §3.7). */
+  compactSync: (peerId: string) => boolean
+  /**
+   * Counts `bytes` the peer makes us process beyond its message (an inflated update) against its
+   * byte rate, as if it had sent them; a peer over it is disconnected, and `false` returned.
+   */
+  charge: (peerId: string, bytes: number, messageType: string) => boolean
   /**
    * Sends to the given admitted peers; errors are reported to the member. Resolves when the
    * message is handed to every data channel (after Trystero's backpressure), never rejects.
@@ -91,6 +104,12 @@ export interface RoomHubOptions {
    * from them. `undefined`: whatever the room's hub already has (an open room if it has none).
    */
   credentials?: RoomCredentials | null
+  /**
+   * Announce `compactSync` in HELLO (PROTOCOL.md §3.7): peers that set it too may send us, and be
+   * sent, compact step 2s and updates. Default: when the platform has `deflate-raw` streams. The
+   * room's first channel decides (HELLO is sent once per peer).
+   */
+  compactSync?: boolean
 }
 
 interface RemotePeer {
@@ -142,6 +161,8 @@ export class RoomHub implements RoomEventListener {
   private readonly claims: Array<() => void> = []
   private pingSeq = 0
   private started = false
+  /** We announce `compactSync` (PROTOCOL.md §3.7). */
+  private readonly compact: boolean
 
   private constructor (readonly room: TrysteroRoom, private readonly options: RoomHubOptions) {
     this.tap = tapPeerEvents(room, (error) => this.reportAll('error', new TrysteroYjsError('room event handler failed', { cause: error })))
@@ -156,6 +177,7 @@ export class RoomHub implements RoomEventListener {
       },
       refused: (peerId, error) => this.refuse(peerId, error)
     })
+    this.compact = options.compactSync ?? compressionAvailable()
     const limits = this.limits = options.limits ?? defaultLimits
     this.rates = new PeerRates({ maxMessagesPerSecond: limits.maxMessagesPerSecond, maxBytesPerSecond: limits.maxBytesPerSecond, burstBytes: limits.maxMessageBytes })
     this.liveness = new Liveness({ intervalMs: limits.heartbeatInterval, timeoutMs: limits.heartbeatTimeout }, {
@@ -189,7 +211,7 @@ export class RoomHub implements RoomEventListener {
     }
     this.members.set(key, { member, action })
     if (this.started) {
-      this.broadcast({ type: 'open', channel: key })
+      this.broadcast({ type: 'open', channel: key, stateVector: this.compact ? member.stateVector?.() ?? noStateVector : null })
     } else {
       this.start()
     }
@@ -202,6 +224,8 @@ export class RoomHub implements RoomEventListener {
       pendingPeerCount: () => this.pendingPeerCount(),
       lastHeard: (peerId) => this.liveness.lastHeard(peerId),
       disconnect: (peerId, error) => this.disconnectPeer(peerId, error),
+      compactSync: (peerId) => this.compact && ((this.peers.get(peerId)?.features ?? 0) & features.compactSync) !== 0,
+      charge: (peerId, bytes, messageType) => this.withinRate(peerId, bytes, messageType, 0),
       send: async (data, requested) => {
         // Nothing of a document goes to a peer that has not proved the room's keys.
         const targets = requested.filter((peerId) => this.gate.state(peerId) === 'admitted')
@@ -340,16 +364,19 @@ export class RoomHub implements RoomEventListener {
     }
   }
 
-  /** Checks a message against the peer's size and rate limits; a peer over one is disconnected. */
-  private withinRate (peerId: string, byteLength: number, messageType: string): boolean {
+  /**
+   * Checks a message against the peer's size and rate limits; a peer over one is disconnected.
+   * `messages`: 0 for bytes a message makes us process beyond its own (they count as bytes only).
+   */
+  private withinRate (peerId: string, byteLength: number, messageType: string, messages = 1): boolean {
     const { maxMessageBytes } = this.limits
-    if (byteLength > maxMessageBytes) {
+    if (messages > 0 && byteLength > maxMessageBytes) {
       this.disconnectPeer(peerId, new TrysteroYjsError('message over the size limit dropped; peer disconnected', {
         peerId, messageType, byteLength, limit: 'maxMessageBytes', limitValue: maxMessageBytes, figure: byteLength
       }))
       return false
     }
-    const excess = this.rates.count(peerId, byteLength)
+    const excess = this.rates.count(peerId, byteLength, messages)
     if (excess === null) return true
     this.disconnectPeer(peerId, new TrysteroYjsError('peer over its rate limit; disconnected', {
       peerId, messageType, byteLength, limit: excess.limit, limitValue: excess.value, figure: excess.figure
@@ -463,12 +490,13 @@ export class RoomHub implements RoomEventListener {
         // its first channel just opened): its channels close and open again, so that each side
         // asks the other for what it missed.
         if (message.replyRequested && peer.channels !== null) this.setChannels(peerId, peer, new Set())
-        this.setChannels(peerId, peer, new Set(message.channels))
+        const stateVectors = new Map(message.channels.map((channel, i) => [channel, message.stateVectors?.[i]] as const))
+        this.setChannels(peerId, peer, new Set(message.channels), this.earlyStateVectors(peer, stateVectors))
         if (message.replyRequested) this.sendHello(peerId, false)
         return
       }
       case 'open':
-        this.setChannels(peerId, peer, new Set([...(peer.channels ?? []), message.channel]))
+        this.setChannels(peerId, peer, new Set([...(peer.channels ?? []), message.channel]), this.earlyStateVectors(peer, new Map([[message.channel, message.stateVector]])))
         return
       case 'close': {
         const channels = new Set(peer.channels ?? [])
@@ -506,17 +534,32 @@ export class RoomHub implements RoomEventListener {
     this.sendHello(peerId, true)
   }
 
-  private setChannels (peerId: string, peer: RemotePeer, channels: Set<string>): void {
+  /**
+   * `stateVectors` (from HELLO or OPEN) count as the peer's step 1 only between two peers that set
+   * compactSync (PROTOCOL.md §3.3); empty ones are channels without one.
+   */
+  private setChannels (peerId: string, peer: RemotePeer, channels: Set<string>, stateVectors?: Map<string, Uint8Array>): void {
     const before = peer.channels
     peer.channels = channels
     clearHelloTimer(peer)
     for (const key of before ?? []) if (!channels.has(key)) this.notify(key, (member) => member.peerClosed(peerId))
-    for (const key of channels) if (!before?.has(key)) this.notify(key, (member) => member.peerOpened(peerId))
+    for (const key of channels) if (!before?.has(key)) this.notify(key, (member) => member.peerOpened(peerId, stateVectors?.get(key)))
     if (before === null) this.notifyPending()
   }
 
+  /** The state vectors a HELLO or OPEN carried, if both the peer and we set compactSync. */
+  private earlyStateVectors (peer: RemotePeer, stateVectors: Map<string, Uint8Array | null | undefined>): Map<string, Uint8Array> | undefined {
+    if (!this.compact || (peer.features & features.compactSync) === 0) return undefined
+    const early = new Map<string, Uint8Array>()
+    for (const [channel, stateVector] of stateVectors) if (stateVector != null && stateVector.byteLength > 0) early.set(channel, stateVector)
+    return early
+  }
+
   private sendHello (peerId: string, replyRequested: boolean): void {
-    this.sendControl({ type: 'hello', version: protocolVersion, replyRequested, channels: [...this.members.keys()], features: features.heartbeat }, peerId)
+    const featureBits = features.heartbeat | (this.compact ? features.compactSync : 0)
+    const channels = [...this.members.keys()]
+    const stateVectors = this.compact ? channels.map((key) => this.members.get(key)!.member.stateVector?.() ?? noStateVector) : null
+    this.sendControl({ type: 'hello', version: protocolVersion, replyRequested, channels, features: featureBits, stateVectors }, peerId)
   }
 
   /** To every admitted peer: the others have not been told our channels yet. */
@@ -541,6 +584,9 @@ export class RoomHub implements RoomEventListener {
 
 const sameCredentials = (a: RoomCredentials | null, b: RoomCredentials | null): boolean =>
   a === b || (a !== null && b !== null && a.role === b.role && a.keys.viewKey === b.keys.viewKey)
+
+/** What HELLO and OPEN carry for a channel that is not a document. */
+const noStateVector = new Uint8Array(0)
 
 const byteLengthOf = (data: unknown): number => data instanceof Uint8Array ? data.byteLength : 0
 

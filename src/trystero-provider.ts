@@ -11,6 +11,7 @@ import { docChannelKey } from './channel-key.js'
 import type { ProviderLimits } from './limits.js'
 import { TrysteroYjsError } from './errors.js'
 import { AwarenessSync } from './provider/awareness-sync.js'
+import { warmUpCompression } from './compact/deflate-raw.js'
 import { DocSession, type SessionHost } from './provider/doc-session.js'
 import { joinConfig, loadDefaultJoinRoom, resolveOptions, type ResolvedOptions, type TrysteroProviderOptions } from './provider/options.js'
 import { ReportingObservable } from './reporting-observable.js'
@@ -137,6 +138,8 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
       window.addEventListener('pageshow', this.onPageShow)
     }
     if (resyncInterval > 0) this.resyncTimer = setInterval(() => this.resync(), resyncInterval)
+    // The first compression of a process costs tens of ms: pay it now, not on a peer's step 2.
+    if (this.options.own.compactSync) void warmUpCompression()
     if (connect) void this.connect()
   }
 
@@ -243,8 +246,8 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
       }
       session = new DocSession(this.sessionHost, this)
       const claimScope = this.fixedRoom === null ? { appId: this.options.strategyConfig.appId, roomId: this.roomId! } : undefined
-      const { peerHelloTimeout, connectionGuard } = this.options.own
-      const hub = RoomHub.for(room, { peerHelloTimeout, credentials, limits: this.options.limits, claimScope, actOnGuard: connectionGuard })
+      const { peerHelloTimeout, connectionGuard, compactSync } = this.options.own
+      const hub = RoomHub.for(room, { peerHelloTimeout, credentials, limits: this.options.limits, claimScope, actOnGuard: connectionGuard, compactSync })
       const member: ChannelMember = { ...session.member, roomLeft: () => this.onRoomLeft(session) }
       session.bind(hub.attach(this.channelKey, member))
       this.session = session

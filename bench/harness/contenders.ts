@@ -11,8 +11,17 @@ export interface Contender {
   provider: ProviderKind
   rtc: RtcImplementation
   label: string
+  /** trystero-yjs only: `false` speaks only what version 1 peers speak (no compact sync). */
+  compactSync?: boolean
+  /** trystero-yjs only: another build to run (bench/harness/baseline.ts). */
+  build?: string
 }
 
 export const ours: Contender = { provider: 'trystero-yjs', rtc: 'node-datachannel', label: 'trystero-yjs' }
+/** Ours as before compact sync (and as it talks to a version 1 peer): y-protocols V1 messages only. */
+export const oursV1: Contender = { provider: 'trystero-yjs', rtc: 'node-datachannel', label: 'trystero-yjs, compactSync: false', compactSync: false }
+/** Ours as built at another commit ("today", before the change under test). */
+export const oursAt = (build: { entry: string, commit: string }, name: string): Contender =>
+  ({ provider: 'trystero-yjs', rtc: 'node-datachannel', label: `trystero-yjs ${name} (${build.commit.slice(0, 7)})`, build: build.entry })
 export const yWebrtc: Contender = { provider: 'y-webrtc', rtc: 'node-datachannel', label: 'y-webrtc' }
 export const yWebrtcOnWrtc: Contender = { provider: 'y-webrtc', rtc: 'wrtc', label: 'y-webrtc on @roamhq/wrtc (baseline stack)' }

@@ -1,5 +1,5 @@
 /** The coordinator's side of a benchmark peer: spawn it, send it commands, end it. */
-import { fork, type ChildProcess } from 'node:child_process'
+import { fork, spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Command, PeerConfig, Reply } from './protocol.js'
 
@@ -43,11 +43,12 @@ export class PeerHandle {
 
   /** Starts a peer process and waits until it is ready for commands. */
   static async spawn (config: PeerConfig): Promise<PeerHandle> {
-    const child = fork(peerScript, [], {
-      execArgv: ['--import', 'tsx', '--expose-gc'],
-      env: { ...process.env, BENCH_PEER_CONFIG: JSON.stringify(config) },
-      stdio: ['ignore', 'inherit', 'pipe', 'ipc']
-    })
+    const execArgv = ['--import', 'tsx', '--expose-gc']
+    const env = { ...process.env, BENCH_PEER_CONFIG: JSON.stringify(config) }
+    // In a network namespace: `ip netns exec` runs Node there; the IPC channel's descriptor survives the exec.
+    const child = config.netns === undefined
+      ? fork(peerScript, [], { execArgv, env, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] })
+      : spawn('ip', ['netns', 'exec', config.netns, process.execPath, ...execArgv, peerScript], { env, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] })
     child.on('error', () => {})
     try {
       await new Promise<void>((resolve, reject) => {

@@ -10,6 +10,7 @@ import * as decoding from 'lib0/decoding'
 import { installPeerGlobals, loadOurs, memoryAtRest } from './peer-runtime.js'
 import { absoluteNow, type Command, type Counters, type PeerConfig, type Reply } from './protocol.js'
 import { addAnatomy, anatomyOf, emptyAnatomy } from './send-anatomy.js'
+import { ChunkReader, type TimelineEvent } from './timeline.js'
 
 const config = JSON.parse(process.env['BENCH_PEER_CONFIG'] ?? 'null') as PeerConfig
 if (config === null) throw new Error('peer-process: BENCH_PEER_CONFIG is not set')
@@ -27,6 +28,11 @@ let channelOpenAt: number | null = null
 /** When the provider was created (the join command), not when this process started. */
 let createdAt = 0
 
+/** Only with `config.timeline`: what happened when (timeline.ts). */
+const timeline: TimelineEvent[] | null = config.timeline === true ? [] : null
+const sentChunks = new ChunkReader()
+const receivedChunks = new ChunkReader()
+
 const byteLength = (data: unknown): number =>
   typeof data === 'string' ? Buffer.byteLength(data) : (data as { byteLength?: number }).byteLength ?? 0
 
@@ -43,19 +49,24 @@ const loadRtc = async (): Promise<RtcClasses> => {
   const { RTCPeerConnection, RTCDataChannel, RTCSessionDescription, RTCIceCandidate, cleanup } = config.rtc === 'wrtc'
     ? { ...(await import('@roamhq/wrtc' as string)).default, cleanup: () => {} }
     : { ...(await import('node-datachannel/polyfill')), cleanup: (await import('node-datachannel')).cleanup }
-  const send = RTCDataChannel.prototype.send
+  const send = config.sendDelayMs === undefined ? RTCDataChannel.prototype.send : delayed(RTCDataChannel.prototype.send, config.sendDelayMs)
   RTCDataChannel.prototype.send = function (this: unknown, data: unknown) {
     counters.dataChannel.messages++
     counters.dataChannel.bytes += byteLength(data)
     if (counters.anatomy !== undefined) counters.anatomy.sent = addAnatomy(counters.anatomy.sent, anatomyOf(config.provider, sentBytes(data)))
+    timeline?.push({ at: absoluteNow(), kind: 'send', ...sentChunks.describe(data) })
     return send.call(this, data)
   }
-  const watchOpen = (channel: { addEventListener: (name: string, f: () => void) => void }): void => {
-    channel.addEventListener('open', () => { channelOpenAt ??= absoluteNow() })
+  const watchOpen = (channel: { addEventListener: (name: string, f: (event: any) => void) => void }): void => {
+    channel.addEventListener('open', () => {
+      channelOpenAt ??= absoluteNow()
+      timeline?.push({ at: absoluteNow(), kind: 'open' })
+    })
+    if (timeline !== null) channel.addEventListener('message', (event: MessageEvent) => timeline.push({ at: absoluteNow(), kind: 'recv', ...receivedChunks.describe(event.data) }))
   }
   class CountedPeerConnection extends RTCPeerConnection {
     constructor (rtcConfig?: RTCConfiguration) {
-      super(config.rtc === 'node-datachannel' ? { ...rtcConfig, bindAddress: '127.0.0.1' } : rtcConfig)
+      super(config.rtc === 'node-datachannel' ? { ...rtcConfig, bindAddress: config.bindAddress ?? '127.0.0.1' } : rtcConfig)
       connections.add(this as unknown as { close: () => void })
       ;(this as unknown as EventTarget).addEventListener('datachannel', (event: Event) => watchOpen((event as RTCDataChannelEvent).channel as never))
     }
@@ -88,6 +99,30 @@ const loadRtc = async (): Promise<RtcClasses> => {
   return { RTCPeerConnection: CountedPeerConnection, RTCSessionDescription, RTCIceCandidate, cleanup }
 }
 
+/**
+ * `send` that hands each message to the channel `delayMs` later, in order per channel: the
+ * propagation delay of a link, which this kernel's traffic control cannot add (no netem; see
+ * bench/harness/shaped-link.ts). A message for a channel that closed meanwhile is dropped.
+ */
+function delayed (send: (data: unknown) => void, delayMs: number): (this: unknown, data: unknown) => void {
+  const queues = new WeakMap<object, Array<{ data: unknown, at: number }>>()
+  return function (this: unknown, data: unknown) {
+    const channel = this as object
+    let queue = queues.get(channel)
+    if (queue === undefined) queues.set(channel, queue = [])
+    queue.push({ data, at: performance.now() + delayMs })
+    if (queue.length > 1) return
+    const pump = (): void => {
+      const q = queue!
+      while (q.length > 0 && q[0]!.at <= performance.now()) {
+        try { send.call(channel, q.shift()!.data) } catch { q.length = 0 }
+      }
+      if (q.length > 0) setTimeout(pump, q[0]!.at - performance.now())
+    }
+    setTimeout(pump, delayMs)
+  }
+}
+
 const rtc = await loadRtc()
 const doc = new Y.Doc()
 if (config.documentFile !== undefined) Y.applyUpdate(doc, readFileSync(config.documentFile))
@@ -104,14 +139,15 @@ interface ProviderHandle {
 }
 
 const joinTrysteroYjs = async (): Promise<ProviderHandle> => {
-  const [{ TrysteroProvider }, mqtt] = await loadOurs()
+  const [{ TrysteroProvider }, mqtt] = await loadOurs(config.build)
   const provider = new TrysteroProvider(doc, config.room, {
     appId: 'trystero-yjs-bench',
-    joinRoom: mqtt.joinRoom,
+    joinRoom: timedJoinRoom(mqtt.joinRoom),
     relayConfig: { urls: [config.signalingUrl] },
     rtcPolyfill: rtc.RTCPeerConnection,
     rtcConfig: { iceServers: [] },
     trickleIce: false,
+    ...(config.compactSync === undefined ? {} : { compactSync: config.compactSync }),
     ...(config.keepConnections === true ? {} : { _test_only_sharedPeerIdleMs: 0 })
   } as never)
   provider.on('error', (error) => console.error(error.message))
@@ -219,13 +255,51 @@ class Stamped<T> {
 /** Peers synced with (-1 while not synced). */
 let syncedWith: Stamped<number> | null = null
 const textLength = new Stamped(() => text.length)
-doc.on('update', () => textLength.stamp())
+// On afterTransaction, not update: an update listener makes Yjs encode every transaction,
+// remote ones included, which is the harness's cost, not the provider's (y-webrtc listens to
+// update itself and pays it anyway; ours does not for what it applies).
+doc.on('afterTransaction', () => textLength.stamp())
+if (timeline !== null) {
+  doc.on('beforeTransaction', () => timeline.push({ at: absoluteNow(), kind: 'tx-start' }))
+  doc.on('beforeObserverCalls', () => timeline.push({ at: absoluteNow(), kind: 'tx-integrated' }))
+  doc.on('afterTransaction', () => timeline.push({ at: absoluteNow(), kind: 'tx-end' }))
+  // After the update listeners: Yjs encodes a transaction for them only if there are any.
+  doc.on('afterAllTransactions', () => timeline.push({ at: absoluteNow(), kind: 'tx-cleanup-end' }))
+}
+
+/** Trystero's room with each action's handler timed (the provider's work on a message). */
+const timedJoinRoom = (joinRoom: (...args: any[]) => any) => (...args: any[]) => {
+  const room = joinRoom(...args)
+  if (timeline === null) return room
+  const makeAction = room.makeAction.bind(room)
+  room.makeAction = (name: string) => {
+    const action = makeAction(name)
+    let handler: ((...a: any[]) => unknown) | null = null
+    return {
+      send: (...a: unknown[]) => action.send(...a),
+      get onMessage () { return handler },
+      set onMessage (f: ((...a: any[]) => unknown) | null) {
+        handler = f
+        action.onMessage = f === null ? null : (...a: any[]) => {
+          timeline.push({ at: absoluteNow(), kind: 'handler-start', what: name, bytes: (a[0] as Uint8Array)?.byteLength })
+          try { return f(...a) } finally { timeline.push({ at: absoluteNow(), kind: 'handler-end', what: name }) }
+        }
+      },
+      get onReceiveProgress () { return action.onReceiveProgress },
+      set onReceiveProgress (f: unknown) { action.onReceiveProgress = f }
+    }
+  }
+  return room
+}
 // The Yjs update each of this peer's own edits made, as providers get it from the `update` event.
-doc.on('update', (update: Uint8Array, _origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
-  if (counters.anatomy === undefined || !transaction.local) return
-  counters.anatomy.localUpdates.count++
-  counters.anatomy.localUpdates.bytes += update.byteLength
-})
+// Only for the wire scenario: an update listener makes Yjs encode remote transactions too.
+if (config.anatomy === true) {
+  doc.on('update', (update: Uint8Array, _origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
+    if (counters.anatomy === undefined || !transaction.local) return
+    counters.anatomy.localUpdates.count++
+    counters.anatomy.localUpdates.bytes += update.byteLength
+  })
+}
 
 const typeCharacters = async (count: number, intervalMs: number): Promise<number[]> => {
   const sentAt: number[] = []
@@ -248,8 +322,8 @@ const armWatch = (): void => {
     const now = absoluteNow()
     while (arrivals.length < text.length - base) arrivals.push(now)
   }
-  doc.on('update', record)
-  watching = { base, arrivals, stop: () => doc.off('update', record) }
+  doc.on('afterTransaction', record)
+  watching = { base, arrivals, stop: () => doc.off('afterTransaction', record) }
 }
 
 const collectArrivals = async (count: number, timeoutMs: number): Promise<number[]> => {
@@ -268,7 +342,7 @@ const handle = async (command: Command): Promise<unknown> => {
   switch (command.type) {
     case 'join': {
       // The provider's code is loaded first: module loading is not part of joining.
-      await (config.provider === 'trystero-yjs' ? loadOurs() : import('y-webrtc' as string))
+      await (config.provider === 'trystero-yjs' ? loadOurs(config.build) : import('y-webrtc' as string))
       createdAt = absoluteNow()
       const p = config.provider === 'trystero-yjs' ? await joinTrysteroYjs() : await joinYWebrtc()
       provider = p
@@ -294,6 +368,8 @@ const handle = async (command: Command): Promise<unknown> => {
       return { arrivals: await collectArrivals(command.count, command.timeoutMs) }
     case 'counters':
       return structuredClone(counters)
+    case 'timeline':
+      return timeline ?? []
     case 'reset-counters':
       counters = freshCounters()
       return null

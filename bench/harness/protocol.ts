@@ -25,6 +25,18 @@ export interface PeerConfig {
    * updates: the wire scenario's breakdown. Off elsewhere, so other scenarios' hot paths are as they were.
    */
   anatomy?: boolean
+  /** Record a timeline of channel messages, handlers and transactions (timeline.ts). */
+  timeline?: boolean
+  /** trystero-yjs only: `false` turns compact sync off (PROTOCOL.md §3.7); default: the provider's default (on). */
+  compactSync?: boolean
+  /** trystero-yjs only: another build's `dist/index.js` (bench/harness/baseline.ts); default: this checkout's. */
+  build?: string
+  /** Run the peer in this network namespace (bench/harness/shaped-link.ts); default: the coordinator's. */
+  netns?: string
+  /** node-datachannel's address for ICE candidates; default 127.0.0.1. */
+  bindAddress?: string
+  /** Hold every data-channel message this long before handing it to the channel (a link's propagation delay). */
+  sendDelayMs?: number
 }
 
 export type Command =
@@ -40,6 +52,8 @@ export type Command =
   /** Resolves with the arrival times of the `count` characters after the armed point. */
   | { type: 'arrivals', count: number, timeoutMs: number }
   | { type: 'counters' }
+  /** The timeline recorded so far (PeerConfig.timeline). */
+  | { type: 'timeline' }
   | { type: 'reset-counters' }
   | { type: 'memory' }
   /** `provider.disconnect()`, resolved when it has; the process and its module instances stay. */

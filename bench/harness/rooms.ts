@@ -20,13 +20,15 @@ export class BenchRoom {
    * Spawns `count` peer processes (in parallel); they join only when told. Those that started are
    * kept for `close()` even when another failed to.
    */
-  async spawn (count: number, documentFile?: string, options: Pick<PeerConfig, 'keepConnections' | 'anatomy'> = {}): Promise<PeerHandle[]> {
+  async spawn (count: number, documentFile?: string, options: Pick<PeerConfig, 'keepConnections' | 'anatomy' | 'timeline'> = {}): Promise<PeerHandle[]> {
     const results = await Promise.allSettled(Array.from({ length: count }, async () => await PeerHandle.spawn({
       provider: this.contender.provider,
       rtc: this.contender.rtc,
       signalingUrl: this.signaling.url,
       room: this.room,
       ...(documentFile === undefined ? {} : { documentFile }),
+      ...(this.contender.compactSync === undefined ? {} : { compactSync: this.contender.compactSync }),
+      ...(this.contender.build === undefined ? {} : { build: this.contender.build }),
       ...options
     })))
     const spawned = results.flatMap((r) => r.status === 'fulfilled' ? [r.value] : [])

@@ -13,18 +13,19 @@ export interface BenchSignaling {
 
 const yWebrtcServer = fileURLToPath(new URL('./y-webrtc-signaling-process.ts', import.meta.url))
 
-export const startSignaling = async (provider: ProviderKind): Promise<BenchSignaling> => {
+/** `host`: where to listen (default 127.0.0.1); the URL names it (replace it to reach it from elsewhere). */
+export const startSignaling = async (provider: ProviderKind, host = '127.0.0.1'): Promise<BenchSignaling> => {
   if (provider === 'trystero-yjs') {
-    const broker = await startLocalMqttBroker()
+    const broker = await startLocalMqttBroker({ host })
     return { url: broker.url, traffic: async () => ({ ...broker.traffic }), close: broker.close }
   }
-  const child = fork(yWebrtcServer, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  const child = fork(yWebrtcServer, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_SIGNALING_HOST: host }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (message: { port: number }) => resolve(message.port))
     child.once('exit', (code) => reject(new Error(`y-webrtc signaling exited (${code})`)))
   })
   return {
-    url: `ws://127.0.0.1:${port}`,
+    url: `ws://${host}:${port}`,
     traffic: async () => await new Promise((resolve, reject) => {
       if (!child.connected) { reject(new Error('y-webrtc signaling server is gone')); return }
       const onMessage = (message: { traffic: { received: number, sent: number } }): void => { clearTimeout(timer); resolve(message.traffic) }

@@ -13,7 +13,7 @@ const traffic = { received: 0, sent: 0 }
 const listen = http.Server.prototype.listen
 http.Server.prototype.listen = function (this: http.Server, ..._args: unknown[]) {
   this.once('listening', () => process.send!({ port: (this.address() as { port: number }).port }))
-  return listen.call(this, { port: 0, host: '127.0.0.1' })
+  return listen.call(this, { port: 0, host: process.env['BENCH_SIGNALING_HOST'] ?? '127.0.0.1' })
 } as typeof listen
 // Count what goes through every socket of the server's WebSocketServer.
 const handleUpgrade = WebSocketServer.prototype.handleUpgrade

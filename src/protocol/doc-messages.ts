@@ -1,6 +1,7 @@
 /**
  * Document channel frames (PROTOCOL.md §3.2): one or more y-protocols sync / awareness messages
- * back to back. Pure encode/decode over lib0; applying them is the provider's business.
+ * back to back, and COMPACT messages between peers that accept them (§3.7). Pure encode/decode
+ * over lib0; expanding and applying them is the provider's business.
  */
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
@@ -9,6 +10,11 @@ import { readBoundedBytes } from './read-bytes.js'
 /** y-websocket's outer message numbers, kept so captures read the same. */
 export const messageSync = 0
 export const messageAwareness = 1
+/** A step 2 or an update in Yjs format V2, maybe compressed (PROTOCOL.md §3.7). */
+export const messageCompact = 2
+
+/** COMPACT's flag: the payload is deflate-raw compressed. */
+const flagDeflated = 1
 
 /** y-protocols' sync message numbers (`y-protocols/sync`). */
 const syncStep1 = 0
@@ -20,6 +26,19 @@ export type DocMessage =
   | { type: 'sync-step2', update: Uint8Array }
   | { type: 'sync-update', update: Uint8Array }
   | { type: 'awareness', update: Uint8Array }
+  | CompactMessage
+
+/**
+ * A step 2 or update in Yjs format V2 (`payload`: as it is, or deflate-raw compressed), only for
+ * peers that set `compactSync` in HELLO. `updateBytes` is the V2 update's length.
+ */
+export interface CompactMessage {
+  type: 'compact'
+  syncType: 'sync-step2' | 'sync-update'
+  compressed: boolean
+  updateBytes: number
+  payload: Uint8Array
+}
 
 export const encodeFrame = (messages: readonly DocMessage[]): Uint8Array => {
   const encoder = encoding.createEncoder()
@@ -43,6 +62,13 @@ const writeMessage = (encoder: encoding.Encoder, message: DocMessage): void => {
     case 'awareness':
       encoding.writeVarUint(encoder, messageAwareness)
       encoding.writeVarUint8Array(encoder, message.update)
+      return
+    case 'compact':
+      encoding.writeVarUint(encoder, messageCompact)
+      encoding.writeVarUint(encoder, message.syncType === 'sync-step2' ? syncStep2 : syncUpdate)
+      encoding.writeVarUint(encoder, message.compressed ? flagDeflated : 0)
+      encoding.writeVarUint(encoder, message.updateBytes)
+      encoding.writeVarUint8Array(encoder, message.payload)
   }
 }
 
@@ -83,6 +109,10 @@ export const decodeFrame = (frame: Uint8Array): DecodedFrame => {
       } else if (outer === messageAwareness) {
         messageType = 'awareness'
         messages.push({ type: 'awareness', update: readBoundedBytes(decoder) })
+      } else if (outer === messageCompact) {
+        messageType = 'compact'
+        const failure = readCompact(decoder, messages)
+        if (failure !== null) return { messages, failure: { messageType, cause: failure } }
       } else {
         // Without a length we cannot skip an unknown message: the rest of the frame is lost.
         return { messages, failure: { messageType: `unknown(${outer})`, cause: 'unknown message type' } }
@@ -92,6 +122,20 @@ export const decodeFrame = (frame: Uint8Array): DecodedFrame => {
     return { messages, failure: { messageType, cause: error instanceof Error ? error.message : String(error) } }
   }
   return { messages, failure: null }
+}
+
+/** Reads COMPACT's body into `messages`; returns why it cannot, if it cannot. */
+const readCompact = (decoder: decoding.Decoder, messages: DocMessage[]): string | null => {
+  const inner = decoding.readVarUint(decoder)
+  const flags = decoding.readVarUint(decoder)
+  const updateBytes = decoding.readVarUint(decoder)
+  const payload = readBoundedBytes(decoder)
+  if (inner !== syncStep2 && inner !== syncUpdate) return `unknown compact sync type ${inner}`
+  if ((flags & ~flagDeflated) !== 0) return `unknown compact flags ${flags}`
+  const compressed = flags === flagDeflated
+  if (!compressed && payload.byteLength !== updateBytes) return `uncompressed payload of ${payload.byteLength} bytes announced as ${updateBytes}`
+  messages.push({ type: 'compact', syncType: inner === syncStep2 ? 'sync-step2' : 'sync-update', compressed, updateBytes, payload })
+  return null
 }
 
 const syncTypeName = (inner: number): string =>

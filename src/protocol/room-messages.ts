@@ -16,17 +16,20 @@ export const roomChannelName = 'ty:room'
  */
 export const protocolVersion = 1
 
-/** Bits of HELLO's `features` (PROTOCOL.md §2.1). */
+/** Bits of HELLO's `features` (PROTOCOL.md §2). */
 export const features = {
   /** Answers PING with PONG (§2.3). */
-  heartbeat: 1
+  heartbeat: 1,
+  /** Accepts COMPACT messages on document channels (§3.7). */
+  compactSync: 2
 } as const
 
 const types = ['hello', 'open', 'close', 'challenge', 'proof', 'ping', 'pong'] as const
 
 export type RoomMessage =
-  | { type: 'hello', version: number, replyRequested: boolean, channels: string[], features: number }
-  | { type: 'open', channel: string }
+  /** `stateVectors`: with compactSync, one per channel (empty for a channel that is not a document); else `null`. */
+  | { type: 'hello', version: number, replyRequested: boolean, channels: string[], features: number, stateVectors?: Uint8Array[] | null }
+  | { type: 'open', channel: string, stateVector?: Uint8Array | null }
   | { type: 'close', channel: string }
   | { type: 'challenge', nonce: Uint8Array }
   | { type: 'proof', role: 'writer' | 'viewer', memberMac: Uint8Array, writerSignature: Uint8Array | null }
@@ -43,8 +46,12 @@ export const encodeRoomMessage = (message: RoomMessage): Uint8Array => {
       encoding.writeVarUint(encoder, message.channels.length)
       for (const channel of message.channels) encoding.writeVarString(encoder, channel)
       encoding.writeVarUint(encoder, message.features)
+      for (const stateVector of message.stateVectors ?? []) encoding.writeVarUint8Array(encoder, stateVector)
       break
     case 'open':
+      encoding.writeVarString(encoder, message.channel)
+      if (message.stateVector != null) encoding.writeVarUint8Array(encoder, message.stateVector)
+      break
     case 'close':
       encoding.writeVarString(encoder, message.channel)
       break
@@ -82,9 +89,21 @@ export const decodeRoomMessage = (bytes: Uint8Array): RoomMessage | null => {
       for (let i = 0; i < count; i++) channels.push(decoding.readVarString(decoder))
       // Absent from version 1 peers: no feature.
       const featureBits = decoding.hasContent(decoder) ? decoding.readVarUint(decoder) : 0
-      return { type: 'hello', version, replyRequested, channels, features: featureBits }
+      // Part of compactSync: one per channel, absent without it.
+      const stateVectors = (featureBits & features.compactSync) !== 0 && decoding.hasContent(decoder) ? channels.map(() => readBoundedBytes(decoder)) : null
+      return { type: 'hello', version, replyRequested, channels, features: featureBits, stateVectors }
     }
-    case 'open':
+    case 'open': {
+      const channel = decoding.readVarString(decoder)
+      // OPEN names no features: trailing bytes that are no state vector are another version's field.
+      let stateVector: Uint8Array | null = null
+      try {
+        if (decoding.hasContent(decoder)) stateVector = readBoundedBytes(decoder)
+      } catch {
+        stateVector = null
+      }
+      return { type, channel, stateVector }
+    }
     case 'close':
       return { type, channel: decoding.readVarString(decoder) }
     case 'challenge':

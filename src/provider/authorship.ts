@@ -10,7 +10,7 @@
  * reported as forged. Our own client id is never anyone else's to write.
  */
 import * as Y from 'yjs'
-import type { ClockRange } from '../sync/update-check.js'
+import type { ClockRange, UpdateFormat } from '../sync/update-check.js'
 
 /** Per client id, the clocks an update carries. */
 export type ClockRanges = Map<number, ClockRange>
@@ -25,6 +25,8 @@ export interface Suspect {
 
 export interface HeldUpdate {
   update: Uint8Array
+  /** `v2` for a compact message's update (PROTOCOL.md §3.7). */
+  format: UpdateFormat
   ranges: ClockRanges
   peerId: string
   messageType: string

@@ -3,11 +3,15 @@
  * exchanged with them, and who must answer before we are synced. A session lives from join to
  * disconnect; the provider around it keeps what outlives a connection (status, events, our
  * awareness state). A peer's update goes on to `UpdateIntake`, its step 1 to `Step2Answers`.
+ * Frames go out through `CompactSender` and come in through `CompactReceiver`, which keep each
+ * peer's messages in order around compact sync's compression (§3.7).
  */
 import * as Y from 'yjs'
 import { TrysteroYjsError } from '../errors.js'
 import type { ProviderLimits } from '../limits.js'
-import { decodeFrame, encodeFrame, type DocMessage } from '../protocol/doc-messages.js'
+import { CompactReceiver, type IncomingMessage } from '../compact/compact-receiver.js'
+import { CompactSender } from '../compact/compact-sender.js'
+import { decodeFrame, type DocMessage } from '../protocol/doc-messages.js'
 import type { ChannelHandle, ChannelMember } from '../room-hub.js'
 import type { TrafficLedger } from '../traffic.js'
 import type { AwarenessSync } from './awareness-sync.js'
@@ -37,12 +41,28 @@ export class DocSession {
   private readonly outbox: UpdateOutbox
   private readonly intake: UpdateIntake
   private readonly answers: Step2Answers
+  private readonly sender: CompactSender
+  private readonly receiver: CompactReceiver
+  /** Per peer, the state vector of its HELLO or OPEN we answered: its step 1 with the same is answered already. */
+  private readonly earlyAnswered = new Map<string, Uint8Array>()
   private warnedReadOnly = false
 
   /** `origin` marks what the session applies (the provider), so that it is never sent back out. */
   constructor (private readonly host: SessionHost, private readonly origin: unknown) {
     const { doc, docName } = host
-    this.outbox = new UpdateOutbox(doc, origin, (update) => { void this.send([{ type: 'sync-update', update }], this.peers.ids) })
+    this.sender = new CompactSender({
+      transmit: (frame, targets) => this.transmit(frame, targets),
+      compactPeer: (peerId) => this.channel?.compactSync(peerId) === true,
+      failed: (peerId, error) => host.report('error', new TrysteroYjsError('sending failed', { peerId, docName, cause: error }))
+    })
+    this.receiver = new CompactReceiver({
+      docName,
+      maxMessageBytes: host.limits.maxMessageBytes,
+      charge: (peerId, bytes, messageType) => this.channel?.charge(peerId, bytes, messageType) === true,
+      disconnect: (peerId, error) => this.channel?.disconnect(peerId, error),
+      report: host.report
+    })
+    this.outbox = new UpdateOutbox(doc, origin, (update) => { void this.sender.sendUpdate(update, this.peers.ids) })
     this.peers = new PeerSyncTable(host.limits.syncTimeout, {
       overdue: (peerId, silentMs) => {
         host.report('warning', new TrysteroYjsError(`peer left our step 1 unanswered for ${silentMs} ms: no longer waited for, asked again`, {
@@ -58,6 +78,7 @@ export class DocSession {
       origin,
       limits: host.limits,
       disconnect: (peerId, error) => this.channel?.disconnect(peerId, error),
+      charge: (peerId, bytes, messageType) => this.channel?.charge(peerId, bytes, messageType) === true,
       roleOf: (peerId) => this.channel?.roleOf(peerId) ?? null,
       isPresent: (peerId) => this.peers.has(peerId),
       ownerOf: (client) => host.awarenessSync.ownerOf(client),
@@ -73,13 +94,17 @@ export class DocSession {
     })
     this.answers = new Step2Answers({
       // Never another peer's unresolvable leftovers: only what this document integrated.
-      answer: async (peerId, stateVector) => await this.send([{ type: 'sync-step2', update: encodeStateAsUpdateWithoutPending(doc, stateVector) }], [peerId])
+      answer: async (peerId, stateVector) => {
+        if (this.channel === null) return
+        await this.sender.sendStep2(peerId, (format) => encodeStateAsUpdateWithoutPending(doc, stateVector, format))
+      }
     })
   }
 
   /** The hub's view of this session; attach it, then `bind()` the handle the hub returns. */
   readonly member: Omit<ChannelMember, 'roomLeft'> = {
-    peerOpened: (peerId) => this.peerOpened(peerId),
+    peerOpened: (peerId, stateVector) => this.peerOpened(peerId, stateVector),
+    stateVector: () => Y.encodeStateVector(this.host.doc),
     peerClosed: (peerId) => this.peerClosed(peerId),
     pendingChanged: () => this.host.syncInputsChanged(),
     message: (data, peerId) => this.receiveFrame(data, peerId),
@@ -90,7 +115,7 @@ export class DocSession {
   /** The hub's handle, once `attach()` returned it. */
   bind (channel: ChannelHandle): void {
     this.channel = channel
-    if (channel.ownRole === 'viewer') this.host.doc.on('update', this.onReadOnlyUpdate)
+    if (channel.ownRole === 'viewer') this.host.doc.on('afterTransaction', this.onReadOnlyUpdate)
   }
 
   /** Starts syncing with the peers that had the document open before we attached. */
@@ -133,7 +158,7 @@ export class DocSession {
   /** The room went away under us: nothing can be sent any more. */
   abandon (): void {
     this.channel = null
-    this.host.doc.off('update', this.onReadOnlyUpdate)
+    this.host.doc.off('afterTransaction', this.onReadOnlyUpdate)
     this.intake.clear()
     const removed = this.peers.ids
     this.peers.clear()
@@ -142,7 +167,8 @@ export class DocSession {
     if (removed.length > 0) this.host.peersChanged([], removed)
   }
 
-  private peerOpened (peerId: string): void {
+  /** `stateVector`: what its HELLO or OPEN carried (compact sync): its step 1, answered now. */
+  private peerOpened (peerId: string, stateVector?: Uint8Array): void {
     const channel = this.channel
     if (channel === null || this.peers.has(peerId)) return
     const role = channel.roleOf(peerId) ?? 'writer'
@@ -153,12 +179,16 @@ export class DocSession {
     const awareness = this.host.awarenessSync.localUpdate()
     if (awareness !== null) messages.push({ type: 'awareness', update: awareness })
     if (messages.length > 0) void this.send(messages, [peerId])
+    if (stateVector !== undefined && this.receiveStep1(channel, stateVector, peerId, 'hello state vector', stateVector.byteLength)) {
+      this.earlyAnswered.set(peerId, stateVector)
+    }
     this.host.peersChanged([peerId], [])
     this.host.syncInputsChanged()
   }
 
   private peerClosed (peerId: string): void {
     this.host.awarenessSync.forgetPeer(peerId)
+    this.earlyAnswered.delete(peerId)
     if (!this.peers.delete(peerId)) return
     this.intake.peerGone(peerId)
     this.answers.peerGone(peerId)
@@ -190,14 +220,16 @@ export class DocSession {
     this.host.traffic.received(peerId, byteLength)
     this.peers.heardFrom(peerId)
     const { messages, failure } = decodeFrame(data)
-    for (const message of messages) {
+    // At once, unless an earlier compact message of this peer's is still being inflated.
+    this.receiver.deliver(peerId, messages, byteLength, (message) => {
+      if (this.channel !== channel) return
       try {
         this.receiveMessage(channel, message, peerId, byteLength)
       } catch (error) {
         // Thrown by an observer of the document or awareness (app code), not by our decoding.
         this.host.report('error', new TrysteroYjsError('handling a message failed', { peerId, messageType: message.type, byteLength, docName, cause: error }))
       }
-    }
+    })
     if (failure !== null) {
       this.host.report('error', new TrysteroYjsError(`malformed message dropped: ${failure.cause}`, {
         peerId, messageType: failure.messageType, byteLength, docName
@@ -205,26 +237,19 @@ export class DocSession {
     }
   }
 
-  private receiveMessage (channel: ChannelHandle, message: DocMessage, peerId: string, byteLength: number): void {
+  private receiveMessage (channel: ChannelHandle, message: IncomingMessage, peerId: string, byteLength: number): void {
     switch (message.type) {
       case 'sync-step1': {
-        let stateVector: Map<number, number>
-        try {
-          stateVector = Y.decodeStateVector(message.stateVector)
-        } catch (error) {
-          this.host.report('error', new TrysteroYjsError('malformed state vector', { peerId, messageType: message.type, byteLength, docName: this.host.docName, cause: error }))
-          return
-        }
-        if (this.peers.has(peerId)) this.intake.shown(peerId, stateVector)
-        // A viewer's answer would be refused; a step 1 Trystero held for us while we had no
-        // handler may come from a peer gone since.
-        if (channel.ownRole === 'viewer' || !channel.isAdmitted(peerId)) return
-        this.answers.request(peerId, message.stateVector)
+        // The step 1 that repeats its HELLO's state vector: that answer is on its way already.
+        const early = this.earlyAnswered.get(peerId)
+        this.earlyAnswered.delete(peerId)
+        if (early !== undefined && sameBytes(early, message.stateVector)) return
+        this.receiveStep1(channel, message.stateVector, peerId, message.type, byteLength)
         return
       }
       case 'sync-step2':
       case 'sync-update':
-        this.intake.receive(message.update, peerId, message.type, byteLength)
+        this.intake.receive(message.update, peerId, message.type, byteLength, 'format' in message ? message.format : 'v1')
         return
       case 'awareness':
         // Presence matters for peers that have the document open; a late message from one that
@@ -233,9 +258,30 @@ export class DocSession {
     }
   }
 
-  /** Said once: a read-only provider's edits stay here, and a reader should know why. */
-  private readonly onReadOnlyUpdate = (_update: Uint8Array, origin: unknown): void => {
-    if (origin === this.origin || this.warnedReadOnly) return
+  /** Answers a peer's state vector with a step 2; `false` if it is not answered (malformed, or not ours to answer). */
+  private receiveStep1 (channel: ChannelHandle, encoded: Uint8Array, peerId: string, messageType: string, byteLength: number): boolean {
+    let stateVector: Map<number, number>
+    try {
+      stateVector = Y.decodeStateVector(encoded)
+    } catch (error) {
+      this.host.report('error', new TrysteroYjsError('malformed state vector', { peerId, messageType, byteLength, docName: this.host.docName, cause: error }))
+      return false
+    }
+    if (this.peers.has(peerId)) this.intake.shown(peerId, stateVector)
+    // A viewer's answer would be refused; a step 1 Trystero held for us while we had no
+    // handler may come from a peer gone since.
+    if (channel.ownRole === 'viewer' || !channel.isAdmitted(peerId)) return false
+    this.answers.request(peerId, encoded)
+    return true
+  }
+
+  /**
+   * Said once: a read-only provider's edits stay here, and a reader should know why. (Not an
+   * `update` listener: that would make Yjs encode every transaction for it.)
+   */
+  private readonly onReadOnlyUpdate = (transaction: Y.Transaction): void => {
+    if (transaction.origin === this.origin || this.warnedReadOnly) return
+    if (transaction.changed.size === 0 && transaction.deleteSet.clients.size === 0) return
     this.warnedReadOnly = true
     this.host.report('warning', new TrysteroYjsError('this provider has the view key only: local edits are not sent (peers would refuse them)', {
       docName: this.host.docName
@@ -244,12 +290,22 @@ export class DocSession {
 
   // --- sending ---
 
-  /** Resolves once the frame is handed to every target's data channel. */
+  /** Resolves once the frame is handed to every target's data channel (after what each has in flight). */
   private async send (messages: DocMessage[], targets: string[]): Promise<void> {
+    if (this.channel === null || targets.length === 0) return
+    await this.sender.send(messages, targets)
+  }
+
+  private async transmit (frame: Uint8Array, targets: string[]): Promise<void> {
     const channel = this.channel
-    if (channel === null || targets.length === 0) return
-    const frame = encodeFrame(messages)
+    if (channel === null) return
     for (const peerId of targets) this.host.traffic.sent(peerId, frame.byteLength)
     await channel.send(frame, targets)
   }
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
+  if (a.byteLength !== b.byteLength) return false
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
+  return true
 }

@@ -2,6 +2,7 @@
  * The provider's options, their defaults, and the default strategy.
  */
 import type { Awareness } from 'y-protocols/awareness'
+import { compressionAvailable } from '../compact/deflate-raw.js'
 import type { RoomCredentials, RoomSecret } from '../admission/room-keys.js'
 import { guardRtcPolyfill, type PeerConnectionClass } from '../guard/index.js'
 import { releaseClosedConnections } from '../release-closed-connections.js'
@@ -62,6 +63,14 @@ export interface ProviderOwnOptions<Config extends { appId: string } = TrysteroC
    * bound (give its `appId` too). With a room id as the second argument, that id is used.
    */
   roomId?: string
+  /**
+   * Compact sync (PROTOCOL.md §3.7): with peers that announce it too, big step 2s and updates go
+   * as Yjs V2, compressed with the platform's `CompressionStream('deflate-raw')` (311 KB → 69 KB
+   * on a real document). `false` sends and announces exactly what version 1 peers speak. Default:
+   * on where the platform has `deflate-raw` streams (browsers, Node ≥ 18). Per room, the first
+   * provider's (or channel's) setting applies.
+   */
+  compactSync?: boolean
 }
 
 /** Provider options: its own plus the strategy's config (`appId`, `password`, `relayConfig`, …). */
@@ -75,7 +84,7 @@ export const defaultPeerHelloTimeout = 5000
 
 /** The options split into the provider's own (with defaults) and the strategy's config. */
 export interface ResolvedOptions {
-  own: Required<Pick<ProviderOwnOptions, 'connect' | 'resyncInterval' | 'peerHelloTimeout' | 'connectionGuard'>> &
+  own: Required<Pick<ProviderOwnOptions, 'connect' | 'resyncInterval' | 'peerHelloTimeout' | 'connectionGuard' | 'compactSync'>> &
   Pick<ProviderOwnOptions<any>, 'joinRoom' | 'joinCallbacks' | 'getRelaySockets' | 'docName' | 'awareness' | 'roomId'>
   limits: Readonly<ProviderLimits>
   /** The private room's secret, if any: the password never reaches Trystero as such. */
@@ -87,7 +96,7 @@ export const resolveOptions = (options: TrysteroProviderOptions<any>): ResolvedO
   const {
     joinRoom, joinCallbacks, getRelaySockets, docName, awareness, connect = true, resyncInterval = 0,
     maxMessageBytes, peerHelloTimeout = defaultPeerHelloTimeout, limits, connectionGuard = true,
-    password, writeKey, viewKey, roomId, ...strategyConfig
+    password, writeKey, viewKey, roomId, compactSync: compactSyncOption, ...strategyConfig
   } = options
   const secrets = [password === undefined ? null : { password }, writeKey === undefined ? null : { writeKey }, viewKey === undefined ? null : { viewKey }]
     .filter((secret) => secret !== null)
@@ -99,8 +108,10 @@ export const resolveOptions = (options: TrysteroProviderOptions<any>): ResolvedO
   } catch (error) {
     throw new TrysteroYjsError(`options.limits: ${(error as Error).message}`)
   }
+  // Without the streams there is nothing to compress or inflate with, whatever was asked.
+  const compactSync = compactSyncOption !== false && compressionAvailable()
   return {
-    own: { joinRoom, joinCallbacks, getRelaySockets, docName, awareness, connect, resyncInterval, peerHelloTimeout, connectionGuard, roomId },
+    own: { joinRoom, joinCallbacks, getRelaySockets, docName, awareness, connect, resyncInterval, peerHelloTimeout, connectionGuard, roomId, compactSync },
     limits: resolvedLimits,
     secret: secrets[0] ?? null,
     strategyConfig: { appId: defaultAppId, ...strategyConfig } as TrysteroConfig

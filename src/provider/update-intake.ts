@@ -12,7 +12,7 @@ import type { RoomRole } from '../admission/room-keys.js'
 import { TrysteroYjsError } from '../errors.js'
 import type { ProviderLimits } from '../limits.js'
 import { PendingQuarantine, type QuarantineOverflow } from '../sync/pending-quarantine.js'
-import { applyUpdateReporting, prepareUpdate } from '../sync/update-check.js'
+import { applyUpdateReporting, prepareUpdate, type UpdateFormat } from '../sync/update-check.js'
 import { AuthorshipGuard, type HeldUpdate, type Suspect } from './authorship.js'
 
 export interface UpdateIntakeHost {
@@ -32,6 +32,8 @@ export interface UpdateIntakeHost {
   step2Refused: (peerId: string) => void
   /** The peer went over a limit: report and disconnect it. */
   disconnect: (peerId: string, error: TrysteroYjsError) => void
+  /** Counts bytes a V2 update makes us process against the peer's byte rate; `false` once it is disconnected. */
+  charge: (peerId: string, bytes: number, messageType: string) => boolean
   report: (kind: 'error' | 'warning', error: TrysteroYjsError) => void
 }
 
@@ -59,18 +61,29 @@ export class UpdateIntake {
     for (const [client, clock] of stateVector) this.authorship.show(peerId, client, clock)
   }
 
-  receive (update: Uint8Array, peerId: string, messageType: string, byteLength: number): void {
+  /** A step 2 or update from a peer, in format V1 (y-protocols) or V2 (a compact message, PROTOCOL.md §3.7). */
+  receive (update: Uint8Array, peerId: string, messageType: string, byteLength: number, format: UpdateFormat = 'v1'): void {
     const details = { peerId, messageType, byteLength, docName: this.host.docName }
     if (this.host.roleOf(peerId) === 'viewer') {
       this.host.report('error', new TrysteroYjsError('document update from a viewer refused: it holds the view key only', details))
       return
     }
-    const prepared = prepareUpdate(this.host.doc, update)
+    const prepared = prepareUpdate(this.host.doc, update, this.checkOptions(format))
     if (!prepared.ok) {
-      this.host.report('error', new TrysteroYjsError(`update refused, nothing applied: ${prepared.cause}`, details))
+      if (prepared.limit === undefined) {
+        this.host.report('error', new TrysteroYjsError(`update refused, nothing applied: ${prepared.cause}`, details))
+      } else {
+        // More structs than a V1 message of maxMessageBytes could hold: a limit, like the size.
+        const { maxMessageBytes } = this.host.limits
+        this.host.disconnect(peerId, new TrysteroYjsError(`update refused, nothing applied, peer disconnected: ${prepared.cause}`, {
+          ...details, limit: 'maxMessageBytes', limitValue: maxMessageBytes, figure: 2 * prepared.limit.figure
+        }))
+      }
       return
     }
-    const candidate = { update: prepared.update, ranges: prepared.facts.ranges, peerId, messageType, byteLength }
+    // What V1 would have cost the peer to send: 2 bytes a struct or deletion range (V2 can be far smaller).
+    if (format === 'v2' && !this.host.charge(peerId, 2 * (prepared.facts.structs + prepared.facts.deleteRanges), messageType)) return
+    const candidate = { update: prepared.update, format, ranges: prepared.facts.ranges, peerId, messageType, byteLength }
     if (this.authorship.check(candidate) === 'apply') this.apply(candidate, true)
   }
 
@@ -85,18 +98,19 @@ export class UpdateIntake {
   }
 
   /** Applies a checked update; one that waited is checked again against the document of now. */
-  private apply ({ update, ranges, peerId, messageType, byteLength }: Omit<HeldUpdate, 'suspects'>, fresh: boolean): void {
+  private apply ({ update, format, ranges, peerId, messageType, byteLength }: Omit<HeldUpdate, 'suspects'>, fresh: boolean): void {
     const { doc, docName } = this.host
     const details = { peerId, messageType, byteLength, docName }
     if (!fresh) {
-      const again = prepareUpdate(doc, update)
+      const again = prepareUpdate(doc, update, this.checkOptions(format))
       if (!again.ok) {
         this.host.report('error', new TrysteroYjsError(`update refused, nothing applied: ${again.cause}`, details))
         return
       }
       update = again.update
     }
-    const outcome = applyUpdateReporting(doc, update, this.host.origin)
+    // The update applied is the one checked (V2 stays V2: Yjs reads it with the same decoders).
+    const outcome = applyUpdateReporting(doc, update, this.host.origin, format)
     if (outcome.status === 'not-started') {
       this.host.report('error', new TrysteroYjsError('update not applied: the document is stuck in a transaction (a beforeTransaction listener threw)', { ...details, cause: outcome.error }))
       return
@@ -116,6 +130,11 @@ export class UpdateIntake {
     if (outcome.status !== 'applied') return
     if (this.host.isPresent(peerId)) for (const [client, { to }] of ranges) this.authorship.show(peerId, client, to)
     this.host.applied(peerId, messageType)
+  }
+
+  /** V2 may announce any number of structs: at most what a V1 message of `maxMessageBytes` holds. */
+  private checkOptions (format: UpdateFormat): { format: UpdateFormat, maxStructs: number } {
+    return { format, maxStructs: Math.floor(this.host.limits.maxMessageBytes / 2) }
   }
 
   private overflowed (overflow: QuarantineOverflow | null): void {

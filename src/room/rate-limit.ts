@@ -35,8 +35,12 @@ export class PeerRates {
 
   constructor (private readonly limits: RateLimits, private readonly now: () => number = Date.now) {}
 
-  /** Counts one message from `peerId`; returns what it exceeded, if anything. */
-  count (peerId: string, byteLength: number): RateExcess | null {
+  /**
+   * Counts one message from `peerId` (or `messages` of them: 0 for bytes a message makes us
+   * process beyond its own, such as a compact message's inflated update); returns what it
+   * exceeded, if anything.
+   */
+  count (peerId: string, byteLength: number, messages = 1): RateExcess | null {
     const { maxMessagesPerSecond, maxBytesPerSecond, burstBytes } = this.limits
     const now = this.now()
     let bucket = this.buckets.get(peerId)
@@ -48,9 +52,9 @@ export class PeerRates {
     bucket.messages = Math.min(2 * maxMessagesPerSecond, bucket.messages + seconds * maxMessagesPerSecond)
     bucket.bytes = Math.min(burstBytes, bucket.bytes + seconds * maxBytesPerSecond)
     bucket.updatedAt = now
-    bucket.messages -= 1
+    bucket.messages -= messages
     bucket.bytes -= byteLength
-    bucket.countedMessages++
+    bucket.countedMessages += messages
     bucket.countedBytes += byteLength
     const elapsed = Math.max(0.001, (now - bucket.since) / 1000)
     if (bucket.messages < 0) return { limit: 'maxMessagesPerSecond', value: maxMessagesPerSecond, figure: Math.round(bucket.countedMessages / elapsed) }

@@ -15,7 +15,7 @@
  * once the document has what it waits for, and never merged with another entry.
  */
 import * as Y from 'yjs'
-import { applyUpdateReporting, checkUpdate, prepareUpdate, type ApplyOutcome, type PreparedUpdate, type UpdateCheckOptions } from './update-check.js'
+import { applyUpdateReporting, checkUpdate, prepareUpdate, type ApplyOutcome, type PreparedUpdate, type UpdateCheckOptions, type UpdateFormat } from './update-check.js'
 
 /**
  * A peer's leftovers exist only while another peer's history has not reached us yet: in a full
@@ -277,19 +277,20 @@ export class PendingQuarantine {
 }
 
 /**
- * `Y.encodeStateAsUpdate(doc, encodedTargetStateVector)` without the document's pending structs
+ * `Y.encodeStateAsUpdate(doc, encodedTargetStateVector)` (or `…V2` with `format: 'v2'`) without the document's pending structs
  * and deletions, which Yjs would add: a step 2 then carries only what this document integrated,
  * never another peer's unresolvable data. (With a {@link PendingQuarantine} capturing after every
  * apply, the store's pending set is empty anyway; this also covers local sources.)
  */
-export const encodeStateAsUpdateWithoutPending = (doc: Y.Doc, encodedTargetStateVector?: Uint8Array): Uint8Array => {
+export const encodeStateAsUpdateWithoutPending = (doc: Y.Doc, encodedTargetStateVector?: Uint8Array, format: UpdateFormat = 'v1'): Uint8Array => {
   const store = doc.store
   const { pendingStructs, pendingDs } = store
-  if (pendingStructs === null && pendingDs === null) return Y.encodeStateAsUpdate(doc, encodedTargetStateVector)
+  const encode = (): Uint8Array => format === 'v2' ? Y.encodeStateAsUpdateV2(doc, encodedTargetStateVector) : Y.encodeStateAsUpdate(doc, encodedTargetStateVector)
+  if (pendingStructs === null && pendingDs === null) return encode()
   store.pendingStructs = null
   store.pendingDs = null
   try {
-    return Y.encodeStateAsUpdate(doc, encodedTargetStateVector)
+    return encode()
   } finally {
     store.pendingStructs = pendingStructs
     store.pendingDs = pendingDs

@@ -1,6 +1,8 @@
 /**
- * Checks a peer's Yjs update (format V1) against the document it is meant for, *before*
- * `Y.applyUpdate`, so that an update is applied whole or not at all.
+ * Checks a peer's Yjs update (format V1, or V2 with `format: 'v2'`) against the document it is
+ * meant for, *before* `Y.applyUpdate`, so that an update is applied whole or not at all. The walk
+ * reads the update's fields through `update-fields.ts` (V1) or `update-fields-v2.ts` (V2), so
+ * that both formats get the same checks; V2 adds one of its own (`maxStructs`).
  *
  * Why `Y.decodeUpdate` is not enough: Yjs reads an update's structs, integrates them one by one,
  * then reads the delete set. Integration looks up the structs an item refers to (its origin,
@@ -42,8 +44,11 @@
  * `Y.applyUpdate`.
  */
 import * as Y from 'yjs'
-import * as decoding from 'lib0/decoding'
-import * as string from 'lib0/string'
+import { V1Fields, type StructFields } from './update-fields.js'
+import { V2Fields } from './update-fields-v2.js'
+import { Rejection, maxSafe, type CheckLimit } from './update-reader.js'
+
+export type { CheckLimit } from './update-reader.js'
 
 /** Limits of {@link checkUpdate}. */
 export interface UpdateCheckOptions {
@@ -57,7 +62,20 @@ export interface UpdateCheckOptions {
    * Default {@link defaultMaxValueDepth}.
    */
   maxValueDepth?: number
+  /** The update's format: `v1` (default, what y-protocols sends) or `v2` (`Y.encodeStateAsUpdateV2`). */
+  format?: UpdateFormat
+  /**
+   * V2 only: the most structs the update may announce. V2 run-length encodes its columns, so a
+   * few bytes can announce any number of structs, each of which Yjs would build; a V1 update
+   * needs 2 bytes a struct, so the default, {@link defaultMaxStructs}, is what 128 MiB of V1 holds.
+   */
+  maxStructs?: number
 }
+
+export type UpdateFormat = 'v1' | 'v2'
+
+/** What a V1 update of 128 MiB (the provider's default `maxMessageBytes`) can hold: 2 bytes a struct. */
+export const defaultMaxStructs = 64 * 1024 * 1024
 
 /**
  * Deleting a type nested 3,000 deep overflows Node 20's stack inside Yjs (2,000 does not); 512
@@ -122,14 +140,9 @@ export type UpdateCheck =
     cause: string
     /** Byte offset in the update where the check stopped. */
     offset: number
+    /** Set when the update went over a limit of the check (`maxStructs`) rather than being malformed. */
+    limit?: CheckLimit
   }
-
-const maxSafe = Number.MAX_SAFE_INTEGER
-
-/** Thrown inside the walk only; {@link checkUpdate} turns it into `{ok: false}`. */
-class Rejection {
-  constructor (readonly cause: string, readonly offset: number) {}
-}
 
 const enum ParentKind { None, Root, ParentId, Origin, RightOrigin }
 
@@ -179,188 +192,6 @@ class ParentRecord {
   }
 }
 
-/** lib0's reads (same acceptance, same number arithmetic), bounds-checked, building nothing. */
-class Reader {
-  pos = 0
-  constructor (readonly buf: Uint8Array) {}
-
-  fail (cause: string): never {
-    throw new Rejection(cause, this.pos)
-  }
-
-  remaining (): number {
-    return this.buf.length - this.pos
-  }
-
-  u8 (): number {
-    if (this.pos >= this.buf.length) this.fail('unexpected end of update')
-    return this.buf[this.pos++]!
-  }
-
-  /** lib0 `readVarUint`, including its overflow rule; the result may exceed 2^53. */
-  varUint (): number {
-    const buf = this.buf
-    let num = 0
-    let mult = 1
-    while (this.pos < buf.length) {
-      const r = buf[this.pos++]!
-      num += (r & 0x7f) * mult
-      mult *= 128
-      if (r < 0x80) return num
-      if (num > maxSafe) this.fail('integer out of range')
-    }
-    return this.fail('unexpected end of update')
-  }
-
-  /** A clock, length or client id: Yjs does arithmetic on them, so they must be exact numbers. */
-  safeUint (what: string): number {
-    const n = this.varUint()
-    if (n > maxSafe) this.fail(`${what} ${n} is over 2^53`)
-    return n
-  }
-
-  /** lib0 `readVarInt` (signed, first byte holds 6 bits). */
-  skipVarInt (): void {
-    const first = this.u8()
-    if ((first & 0x80) === 0) return
-    let num = first & 0x3f
-    let mult = 64
-    const buf = this.buf
-    while (this.pos < buf.length) {
-      const r = buf[this.pos++]!
-      num += (r & 0x7f) * mult
-      mult *= 128
-      if (r < 0x80) return
-      if (num > maxSafe) this.fail('integer out of range')
-    }
-    this.fail('unexpected end of update')
-  }
-
-  skip (n: number): void {
-    if (n > this.buf.length - this.pos) this.fail(`${n} bytes announced, ${this.buf.length - this.pos} left`)
-    this.pos += n
-  }
-
-  /** A length-prefixed byte array (lib0 `readVarUint8Array`). */
-  skipBytes (): void {
-    this.skip(this.varUint())
-  }
-
-  /** A lib0 `varString`: checks it is UTF-8 as lib0's fatal decoder requires; returns its UTF-16 length. */
-  string (what: string): number {
-    const n = this.varUint()
-    if (n > this.buf.length - this.pos) this.fail(`${what}: ${n} bytes announced, ${this.buf.length - this.pos} left`)
-    const units = n < nativeFrom ? utf16Length(this.buf, this.pos, this.pos + n) : nativeUtf16Length(this.buf, this.pos, this.pos + n)
-    if (units < 0) this.fail(`${what} is not valid UTF-8`)
-    this.pos += n
-    return units
-  }
-
-  /** The string itself, for the rare contents that must be parsed (JSON). */
-  stringValue (what: string): string {
-    const start = this.pos
-    this.string(what)
-    const decoder = decoding.createDecoder(this.buf)
-    decoder.pos = start
-    return decoding.readVarString(decoder)
-  }
-
-  /** lib0 `readAny`, without building the value; nesting bounded (lib0 recurses). */
-  any (maxDepth: number): void {
-    const counts: number[] = []
-    const inObject: boolean[] = []
-    let count = 1
-    let object = false
-    for (;;) {
-      if (count === 0) {
-        if (counts.length === 0) return
-        count = counts.pop()!
-        object = inObject.pop()!
-        continue
-      }
-      count--
-      if (object) this.string('object key')
-      const tag = this.u8()
-      switch (tag) {
-        case 127: case 126: case 121: case 120: break // undefined, null, false, true
-        case 125: this.skipVarInt(); break
-        case 124: this.skip(4); break // float32
-        case 123: case 122: this.skip(8); break // float64, bigint64
-        case 119: this.string('string value'); break
-        case 118: case 117: { // object, array
-          const n = this.varUint()
-          if (n > this.remaining()) this.fail(`${tag === 118 ? 'object' : 'array'} of ${n} entries in ${this.remaining()} bytes`)
-          if (n === 0) break
-          if (counts.length >= maxDepth) this.fail(`value nested deeper than ${maxDepth}`)
-          counts.push(count)
-          inObject.push(object)
-          count = n
-          object = tag === 118
-          break
-        }
-        case 116: this.skipBytes(); break
-        default: this.fail(`unknown value type ${tag}`)
-      }
-    }
-  }
-}
-
-/**
- * UTF-16 length of the UTF-8 bytes `buf[start, end)`, or -1 if they are not well-formed UTF-8
- * (the WHATWG decoder with `fatal: true`, which lib0 uses, throws exactly then).
- */
-const utf16Length = (buf: Uint8Array, start: number, end: number): number => {
-  let units = 0
-  let i = start
-  while (i < end) {
-    const b = buf[i]!
-    if (b < 0x80) {
-      i++
-      units++
-      continue
-    }
-    let needed: number
-    let lower = 0x80
-    let upper = 0xbf
-    if (b >= 0xc2 && b <= 0xdf) needed = 1
-    else if (b >= 0xe0 && b <= 0xef) {
-      needed = 2
-      if (b === 0xe0) lower = 0xa0
-      else if (b === 0xed) upper = 0x9f // no UTF-16 surrogates
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      needed = 3
-      if (b === 0xf0) lower = 0x90
-      else if (b === 0xf4) upper = 0x8f // nothing past U+10FFFF
-    } else return -1
-    if (i + needed >= end) return -1
-    const second = buf[i + 1]!
-    if (second < lower || second > upper) return -1
-    for (let k = 2; k <= needed; k++) {
-      const c = buf[i + k]!
-      if (c < 0x80 || c > 0xbf) return -1
-    }
-    i += needed + 1
-    units += needed === 3 ? 2 : 1
-  }
-  return units
-}
-
-/**
- * Long strings are checked by the fatal UTF-8 decoder lib0 itself reads them with (native, so
- * faster per byte than the loop above, but a call and a string cost more than short texts do).
- */
-const nativeFrom = 256
-
-const nativeUtf16Length = (buf: Uint8Array, start: number, end: number): number => {
-  const decoder = string.utf8TextDecoder
-  if (decoder === null) return utf16Length(buf, start, end)
-  try {
-    return decoder.decode(buf.subarray(start, end)).length
-  } catch {
-    return -1
-  }
-}
-
 /** Next clock of `client` in the document. */
 const stateOf = (store: Y.Doc['store'], client: number): number => {
   const structs = store.clients.get(client)
@@ -377,8 +208,7 @@ interface WalkResult extends UpdateFacts {}
  * The walk: every field Yjs reads, in Yjs's order (`readClientsStructRefs`, content readers,
  * `readAndApplyDeleteSet`), with the checks of the module comment.
  */
-const walk = (update: Uint8Array, doc: Y.Doc, maxValueDepth: number, record: ParentRecord | null): WalkResult => {
-  const r: Reader = new Reader(update)
+const walk = (r: StructFields, doc: Y.Doc, maxValueDepth: number, record: ParentRecord | null): WalkResult => {
   const store = doc.store
   const ranges = new Map<number, ClockRange>()
   const gains = new Map<number, ClockRange>()
@@ -396,15 +226,12 @@ const walk = (update: Uint8Array, doc: Y.Doc, maxValueDepth: number, record: Par
   let types = 0
   let subdocs = 0
 
-  const clientCount = r.varUint()
-  // Each client's header is at least 3 bytes: a count larger than that is a lie, found cheaply.
-  if (clientCount > r.remaining() / 3) r.fail(`${clientCount} clients announced in ${r.remaining()} bytes`)
+  const clientCount = r.clientCount()
   for (let c = 0; c < clientCount; c++) {
-    const count = r.varUint()
-    const client = r.safeUint('client id')
-    let clock = r.safeUint('clock')
-    // Each struct is at least 2 bytes (info and a length or a parent).
-    if (count > r.remaining() / 2) r.fail(`${count} structs of client ${client} announced in ${r.remaining()} bytes`)
+    const count = r.structCount()
+    const client = r.client()
+    let clock = r.clock()
+    r.checkStructCount(count, client)
     if (seen.has(client)) r.fail(`client ${client} appears twice (Yjs would drop its first structs)`)
     seen.add(client)
     const state = stateOf(store, client)
@@ -414,8 +241,9 @@ const walk = (update: Uint8Array, doc: Y.Doc, maxValueDepth: number, record: Par
     let to = -1
     const recordStart = record?.size ?? 0
     for (let s = 0; s < count; s++) {
-      const offset = r.pos
-      const info = r.u8()
+      // Offsets are for the parent record only (the second walk).
+      const offset = record === null ? 0 : r.offset
+      const info = r.info()
       const ref = info & 31
       let length: number
       let isItem = false
@@ -424,9 +252,9 @@ const walk = (update: Uint8Array, doc: Y.Doc, maxValueDepth: number, record: Par
       let refClock = 0
       let isType = false
       if (ref === 0) {
-        length = r.safeUint('GC length')
+        length = r.gcLength()
       } else if (info === 10) {
-        length = r.safeUint('skip length')
+        length = r.skipLength()
       } else if (ref === 10 || ref > 9) {
         // Y.decodeUpdate throws on both; Yjs's integration would read 10 with flags as a skip.
         r.fail(ref === 10 ? `skip with item flags (info ${info})` : `unknown content ref ${ref}`)
@@ -435,8 +263,8 @@ const walk = (update: Uint8Array, doc: Y.Doc, maxValueDepth: number, record: Par
         const hasOrigin = (info & 0x80) !== 0
         const hasRightOrigin = (info & 0x40) !== 0
         if (hasOrigin) {
-          const oc = r.safeUint('origin client')
-          const ok = r.safeUint('origin clock')
+          const oc = r.originClient()
+          const ok = r.originClock()
           if (oc === client) {
             if (ok >= clock) r.fail(`item ${idText(client, clock)}: origin ${idText(oc, ok)} is not before it`)
           } else if (ok >= stateOf(store, oc) && ok > (outsideRefs.get(oc) ?? -1)) outsideRefs.set(oc, ok)
@@ -445,8 +273,8 @@ const walk = (update: Uint8Array, doc: Y.Doc, maxValueDepth: number, record: Par
           refClock = ok
         }
         if (hasRightOrigin) {
-          const rc = r.safeUint('right origin client')
-          const rk = r.safeUint('right origin clock')
+          const rc = r.rightClient()
+          const rk = r.rightClock()
           if (rc === client) {
             if (rk >= clock) r.fail(`item ${idText(client, clock)}: right origin ${idText(rc, rk)} is not before it`)
           } else if (rk >= stateOf(store, rc) && rk > (outsideRefs.get(rc) ?? -1)) outsideRefs.set(rc, rk)
@@ -457,12 +285,12 @@ const walk = (update: Uint8Array, doc: Y.Doc, maxValueDepth: number, record: Par
           }
         }
         if (!hasOrigin && !hasRightOrigin) {
-          if (r.varUint() === 1) {
-            r.string('root type name')
+          if (r.parentIsRoot()) {
+            r.rootName()
             parentKind = ParentKind.Root
           } else {
-            const pc = r.safeUint('parent client')
-            const pk = r.safeUint('parent clock')
+            const pc = r.parentClient()
+            const pk = r.parentClock()
             if (pc === client) {
               if (pk >= clock) r.fail(`item ${idText(client, clock)}: parent ${idText(pc, pk)} is not before it`)
             } else if (pk >= stateOf(store, pc) && pk > (outsideRefs.get(pc) ?? -1)) outsideRefs.set(pc, pk)
@@ -470,42 +298,28 @@ const walk = (update: Uint8Array, doc: Y.Doc, maxValueDepth: number, record: Par
             refClient = pc
             refClock = pk
           }
-          if ((info & 0x20) !== 0) r.string('map key')
+          if ((info & 0x20) !== 0) r.parentSub()
         }
         switch (ref) {
-          case 1: length = r.safeUint('deleted length'); break
-          case 2: { // ContentJSON: strings, each 'undefined' or JSON text
-            length = r.varUint()
-            if (length > r.remaining()) r.fail(`${length} JSON values announced in ${r.remaining()} bytes`)
-            for (let i = 0; i < length; i++) {
-              const json = r.stringValue('JSON value')
-              if (json !== 'undefined') parseJson(r, json, maxValueDepth)
-            }
-            break
-          }
-          case 3: r.skipBytes(); length = 1; break
-          case 4: length = r.string('text'); break
-          case 5: parseJson(r, r.stringValue('embed'), maxValueDepth); length = 1; break
-          case 6: r.string('format key'); parseJson(r, r.stringValue('format value'), maxValueDepth); length = 1; break
+          case 1: length = r.deleted(); break
+          case 2: length = r.jsonValues(maxValueDepth); break
+          case 3: r.binary(); length = 1; break
+          case 4: length = r.text(); break
+          case 5: r.embed(maxValueDepth); length = 1; break
+          case 6: r.format(maxValueDepth); length = 1; break
           case 7: {
-            const typeRef = r.varUint()
+            const typeRef = r.typeRef()
             if (typeRef > 6) r.fail(`unknown type ref ${typeRef}`)
             // Y.XmlElement and Y.XmlHook carry a name.
-            if (typeRef === 3 || typeRef === 5) r.string('element name')
+            if (typeRef === 3 || typeRef === 5) r.elementName()
             length = 1
             types++
             isType = true
             break
           }
-          case 8: {
-            length = r.varUint()
-            if (length > r.remaining()) r.fail(`${length} values announced in ${r.remaining()} bytes`)
-            for (let i = 0; i < length; i++) r.any(maxValueDepth)
-            break
-          }
+          case 8: length = r.anyValues(maxValueDepth); break
           default: { // 9: ContentDoc
-            r.string('subdocument guid')
-            checkSubdocOptions(r, maxValueDepth)
+            r.subdoc(maxValueDepth)
             length = 1
             subdocs++
           }
@@ -539,13 +353,11 @@ const walk = (update: Uint8Array, doc: Y.Doc, maxValueDepth: number, record: Par
   }
 
   let deleteRanges = 0
-  const dsClients = r.varUint()
-  if (dsClients > r.remaining() / 2) r.fail(`${dsClients} delete-set clients announced in ${r.remaining()} bytes`)
+  const dsClients = r.dsClientCount()
   const dsSeen = new Set<number>()
   for (let c = 0; c < dsClients; c++) {
-    const client = r.safeUint('delete-set client id')
-    const count = r.varUint()
-    if (count > r.remaining() / 2) r.fail(`${count} deletions of client ${client} announced in ${r.remaining()} bytes`)
+    const client = r.dsClient()
+    const count = r.dsRangeCount(client)
     // Yjs re-encodes the deletions it cannot apply yet in format V2, as differences from the
     // previous range: ranges out of order or repeated clients turn into other ranges there, and
     // an empty range throws. No Yjs peer writes any of these.
@@ -554,8 +366,8 @@ const walk = (update: Uint8Array, doc: Y.Doc, maxValueDepth: number, record: Par
     const covered = reach.get(client) ?? stateOf(store, client)
     let previousEnd = 0
     for (let i = 0; i < count; i++) {
-      const clock = r.safeUint('deletion clock')
-      const length = r.safeUint('deletion length')
+      const clock = r.dsClock()
+      const length = r.dsLength()
       if (length === 0) r.fail(`deletion ${idText(client, clock)} has length 0`)
       if (length > maxSafe - clock) r.fail(`deletion ${idText(client, clock)} of length ${length} ends past 2^53`)
       if (clock < previousEnd) r.fail(`deletion ${idText(client, clock)} starts before the previous one ends (${previousEnd})`)
@@ -564,56 +376,12 @@ const walk = (update: Uint8Array, doc: Y.Doc, maxValueDepth: number, record: Par
       deleteRanges++
     }
   }
-  if (r.pos !== update.length) r.fail(`${update.length - r.pos} bytes after the delete set`)
+  r.end()
 
   for (const [client, clock] of outsideRefs) {
     if (clock >= (reach.get(client) ?? stateOf(store, client))) need(client, clock + 1)
   }
   return { ranges, gains, needs, overlaps, structs: structCount, deleteRanges, types, subdocs }
-}
-
-/**
- * JSON text of an embed, a format value or a legacy JSON item. `JSON.parse` takes any nesting, but
- * Yjs re-encodes the value recursively (lib0 `writeAny`, when the item waits in its pending set or
- * the document is encoded as V2), which overflows the stack on deep values.
- */
-const parseJson = (r: Reader, json: string, maxDepth: number): void => {
-  try {
-    JSON.parse(json)
-  } catch {
-    r.fail('invalid JSON')
-  }
-  let depth = 0
-  let inString = false
-  for (let i = 0; i < json.length; i++) {
-    const c = json.charCodeAt(i)
-    if (inString) {
-      if (c === 0x5c) i++ // backslash: skip the escaped character
-      else if (c === 0x22) inString = false
-    } else if (c === 0x22) inString = true
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > maxDepth) r.fail(`JSON value nested deeper than ${maxDepth}`)
-    } else if (c === 0x5d || c === 0x7d) depth--
-  }
-}
-
-/**
- * A subdocument's options become `new Y.Doc({guid, ...options})`: they must be an object, and may
- * not set `gcFilter` (not a function after decoding: every later transaction of the subdocument
- * that deletes something throws) nor `guid` (replaces the guid the item announces).
- */
-const checkSubdocOptions = (r: Reader, maxValueDepth: number): void => {
-  const start = r.pos
-  r.any(maxValueDepth)
-  const decoder = decoding.createDecoder(r.buf)
-  decoder.pos = start
-  const options: unknown = decoding.readAny(decoder)
-  if (options === null || typeof options !== 'object' || Array.isArray(options) || options instanceof Uint8Array) {
-    r.fail('subdocument options are not an object')
-  }
-  for (const key of ['gcFilter', 'guid']) {
-    if (Object.prototype.hasOwnProperty.call(options, key)) r.fail(`subdocument options set ${key}`)
-  }
 }
 
 const unresolved = -2
@@ -756,27 +524,29 @@ const checkTypeDepth = (doc: Y.Doc, record: ParentRecord, maxTypeDepth: number):
 export const checkUpdate = (doc: Y.Doc, update: Uint8Array, options: UpdateCheckOptions = {}): UpdateCheck => {
   const maxValueDepth = options.maxValueDepth ?? defaultMaxValueDepth
   const maxTypeDepth = options.maxTypeDepth ?? defaultMaxTypeDepth
+  const fields = (): StructFields => options.format === 'v2' ? new V2Fields(update, options.maxStructs ?? defaultMaxStructs) : new V1Fields(update)
   try {
-    const facts = walk(update, doc, maxValueDepth, null)
+    const facts = walk(fields(), doc, maxValueDepth, null)
     if (facts.types > 0) {
       const record = new ParentRecord()
-      walk(update, doc, maxValueDepth, record)
+      walk(fields(), doc, maxValueDepth, record)
       const rejection = checkTypeDepth(doc, record, maxTypeDepth)
       if (rejection !== null) return { ok: false, cause: rejection.cause, offset: rejection.offset }
     }
     return { ok: true, ...facts }
   } catch (error) {
-    if (error instanceof Rejection) return { ok: false, cause: error.cause, offset: error.offset }
+    if (error instanceof Rejection) return { ok: false, cause: error.cause, offset: error.offset, ...(error.limit === undefined ? {} : { limit: error.limit }) }
     throw error
   }
 }
 
 /** `update` without what `doc` already has: items that straddle the document's state are cut at it. */
-export const trimKnown = (doc: Y.Doc, update: Uint8Array): Uint8Array => Y.diffUpdate(update, Y.encodeStateVector(doc))
+export const trimKnown = (doc: Y.Doc, update: Uint8Array, format: UpdateFormat = 'v1'): Uint8Array =>
+  format === 'v2' ? Y.diffUpdateV2(update, Y.encodeStateVector(doc)) : Y.diffUpdate(update, Y.encodeStateVector(doc))
 
 export type PreparedUpdate =
   | { ok: true, /** What to apply: the update, or its trimmed form. */ update: Uint8Array, trimmed: boolean, facts: UpdateFacts }
-  | { ok: false, cause: string, offset: number }
+  | { ok: false, cause: string, offset: number, limit?: CheckLimit }
 
 /**
  * {@link checkUpdate}, and for an update that straddles the document's state, the same update
@@ -787,7 +557,7 @@ export const prepareUpdate = (doc: Y.Doc, update: Uint8Array, options: UpdateChe
   const check = checkUpdate(doc, update, options)
   if (!check.ok) return check
   if (!check.overlaps) return { ok: true, update, trimmed: false, facts: toFacts(check) }
-  const trimmed = trimKnown(doc, update)
+  const trimmed = trimKnown(doc, update, options.format)
   const again = checkUpdate(doc, trimmed, options)
   if (!again.ok) return { ok: false, cause: `after trimming what the document has: ${again.cause}`, offset: again.offset }
   if (again.overlaps) return { ok: false, cause: 'still straddles the document state after trimming', offset: 0 }
@@ -822,7 +592,7 @@ export type ApplyOutcome =
   }
 
 /**
- * `Y.applyUpdate(doc, update, origin)`, telling apart who threw. Yjs runs observers in a
+ * `Y.applyUpdate(doc, update, origin)` (or `Y.applyUpdateV2`), telling apart who threw. Yjs runs observers in a
  * `finally` after integration — also after integration *failed* (so a flag set on
  * `beforeObserverCalls` alone would not tell) — and an exception from them replaces Yjs's own.
  * So the update is applied inside an outer transaction (same origin, `local: false`, as
@@ -834,7 +604,7 @@ export type ApplyOutcome =
  * (When a `beforeTransaction` listener throws, Yjs leaves the document inside an unfinished
  * transaction for good; that is reported as `not-started` and cannot be repaired here.)
  */
-export const applyUpdateReporting = (doc: Y.Doc, update: Uint8Array, origin: unknown): ApplyOutcome => {
+export const applyUpdateReporting = (doc: Y.Doc, update: Uint8Array, origin: unknown, format: UpdateFormat = 'v1'): ApplyOutcome => {
   let started = false
   let integrated = false
   let integrationError: { error: unknown } | null = null
@@ -842,7 +612,8 @@ export const applyUpdateReporting = (doc: Y.Doc, update: Uint8Array, origin: unk
     Y.transact(doc, () => {
       started = true
       try {
-        Y.applyUpdate(doc, update, origin)
+        if (format === 'v2') Y.applyUpdateV2(doc, update, origin)
+        else Y.applyUpdate(doc, update, origin)
       } catch (error) {
         integrationError = { error }
         throw error

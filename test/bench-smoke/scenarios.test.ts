@@ -6,9 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { presets } from '../../bench/presets.js'
 import { writeDocuments, type DocumentSet } from '../../bench/harness/documents.js'
-import { ours, yWebrtc } from '../../bench/harness/contenders.js'
+import { ours, oursV1, yWebrtc } from '../../bench/harness/contenders.js'
 import { runJoin, joinTable } from '../../bench/scenarios/join.js'
 import { runLadder, ladderTable } from '../../bench/scenarios/size-ladder.js'
+import { measureFloor, runSyncPhases, syncPhasesTable } from '../../bench/scenarios/sync-phases.js'
+import { runShapedLink, shapedLinkTable } from '../../bench/scenarios/shaped-link.js'
+import { keystrokePathTable, runKeystrokePath } from '../../bench/scenarios/keystroke-path.js'
 import { runTyping, typingTable, wirePerEditTable } from '../../bench/scenarios/typing.js'
 import { runJoinWire, joinWireTable } from '../../bench/scenarios/join-wire.js'
 import { runWire, skippedPrefix, wireBreakdownTable, wireSkipReason, wireTargets } from '../../bench/scenarios/wire.js'
@@ -42,13 +45,45 @@ describe('bench scenarios (smoke)', () => {
     expect(toMarkdown(joinTable(rows))).toContain('| 3 | small |')
   }, 120_000)
 
-  it('size ladder, with its floor', async () => {
-    const rows = await runLadder({ documents: smoke.ladder.documents.map(doc), runs: 1, timeoutMs })
+  it('size ladder, with its floor and the bytes sent, compact and not', async () => {
+    const rows = await runLadder({ documents: smoke.ladder.documents.map(doc), runs: 1, timeoutMs, contenders: [ours, oursV1, yWebrtc] })
     expect(rows).toHaveLength(1)
     expect(rows[0]!.floor.transferMs).toBeGreaterThan(0)
-    expect(rows[0]!.results[0]!.synced).toBe(1)
+    const [compact, v1] = rows[0]!.results
+    expect(compact!.synced).toBe(1)
+    expect(v1!.synced).toBe(1)
+    // 100 KB of one repeated sentence: compact sync sends a fraction of it; V1 all of it.
+    expect(compact!.bytes!).toBeLessThan(10_000)
+    expect(v1!.bytes!).toBeGreaterThan(100_000)
     expect(toMarkdown(ladderTable(rows))).toContain('| 100 KB |')
   }, 120_000)
+
+  it('initial sync phases, with the floor\'s costs', async () => {
+    const documents = smoke.syncPhases.documents.map(doc)
+    const rows = await runSyncPhases({ documents, runs: 1 })
+    expect(rows.map((r) => r.contender)).toEqual([ours.label, oursV1.label])
+    for (const row of rows) expect(row.runs[0]!.total).toBeGreaterThan(0)
+    const table = toMarkdown(syncPhasesTable(rows, [await measureFloor(documents[0]!)], 1))
+    expect(table).toContain('request on the wire')
+  }, 120_000)
+
+  it('initial sync over a shaped link (network namespaces), or the reason it cannot run here', async () => {
+    const result = await runShapedLink({ documents: smoke.shapedLink.documents.map(doc), runs: 1, contenders: [ours], timeoutMs: 60_000 })
+    if (result.unavailable !== null) {
+      expect(result.unavailable).toMatch(/root|namespace|shape/)
+      expect(toMarkdown(shapedLinkTable(result))).toContain('not measured')
+      return
+    }
+    expect(result.rows[0]!.results[0]!.synced).toBe(1)
+    expect(toMarkdown(shapedLinkTable(result))).toContain('Mbit/s')
+  }, 120_000)
+
+  it('a keystroke through the sending and receiving path, before and now', async () => {
+    const rows = await runKeystrokePath(1000)
+    expect(rows.map((r) => r.path)).toHaveLength(4)
+    for (const row of rows) expect(row.nowNs).toBeGreaterThan(0)
+    expect(toMarkdown(keystrokePathTable(rows))).toContain('ordered queues')
+  })
 
   it('typing and wire cost per edit', async () => {
     const rows = await runTyping({ ...smoke.typing, timeoutMs })

@@ -4,7 +4,7 @@ import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
 import * as syncProtocol from 'y-protocols/sync'
 import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness'
-import { decodeFrame, encodeFrame, messageAwareness, messageSync, type DocMessage } from '../../src/protocol/doc-messages.js'
+import { decodeFrame, encodeFrame, messageAwareness, messageCompact, messageSync, type DocMessage } from '../../src/protocol/doc-messages.js'
 import { decodeAwarenessEntries } from '../../src/protocol/awareness-entries.js'
 
 const docWith = (text: string): Y.Doc => {
@@ -67,6 +67,42 @@ describe('document frames', () => {
     const { messages, failure } = decodeFrame(backing.subarray(0, 5))
     expect(messages).toEqual([])
     expect(failure?.messageType).toBe('sync-update')
+  })
+})
+
+describe('COMPACT messages (PROTOCOL.md §3.7)', () => {
+  const v2 = Y.encodeStateAsUpdateV2(docWith('compact'))
+
+  it('round-trip beside the y-protocols messages, compressed or not', () => {
+    const messages: DocMessage[] = [
+      { type: 'compact', syncType: 'sync-step2', compressed: false, updateBytes: v2.byteLength, payload: v2 },
+      { type: 'sync-step1', stateVector: Y.encodeStateVector(docWith('a')) },
+      { type: 'compact', syncType: 'sync-update', compressed: true, updateBytes: 123456, payload: new Uint8Array([9, 9, 9]) }
+    ]
+    const frame = encodeFrame(messages)
+    expect(frame[0]).toBe(messageCompact)
+    expect(decodeFrame(frame)).toEqual({ messages, failure: null })
+  })
+
+  it('are refused with an unknown sync type or flag, or an uncompressed payload of another length', () => {
+    const body = (syncType: number, flags: number, updateBytes: number, payload: Uint8Array): Uint8Array => {
+      const encoder = encoding.createEncoder()
+      for (const n of [messageCompact, syncType, flags, updateBytes]) encoding.writeVarUint(encoder, n)
+      encoding.writeVarUint8Array(encoder, payload)
+      return encoding.toUint8Array(encoder)
+    }
+    const cases: Array<[Uint8Array, RegExp]> = [
+      [body(0, 0, 2, new Uint8Array(2)), /unknown compact sync type 0/],
+      [body(1, 2, 2, new Uint8Array(2)), /unknown compact flags 2/],
+      [body(2, 0, 3, new Uint8Array(2)), /uncompressed payload of 2 bytes announced as 3/],
+      [body(1, 1, 10, new Uint8Array(4)).subarray(0, 7), /exceeds|end/]
+    ]
+    for (const [frame, cause] of cases) {
+      const { messages, failure } = decodeFrame(frame)
+      expect(messages).toEqual([])
+      expect(failure?.messageType).toBe('compact')
+      expect(failure?.cause).toMatch(cause)
+    }
   })
 })
 

@@ -3,10 +3,12 @@ import { decodeRoomMessage, encodeRoomMessage, protocolVersion, roomMessageTypeN
 
 describe('room messages', () => {
   const messages: RoomMessage[] = [
-    { type: 'hello', version: protocolVersion, replyRequested: false, channels: [], features: 0 },
-    { type: 'hello', version: protocolVersion, replyRequested: true, channels: ['ty:d:', 'ty:d:notes', 'ty:h:abc'], features: 0 },
-    { type: 'hello', version: protocolVersion, replyRequested: false, channels: ['ty:d:'], features: 3 },
-    { type: 'open', channel: 'ty:d:x' },
+    { type: 'hello', version: protocolVersion, replyRequested: false, channels: [], features: 0, stateVectors: null },
+    { type: 'hello', version: protocolVersion, replyRequested: true, channels: ['ty:d:', 'ty:d:notes', 'ty:h:abc'], features: 0, stateVectors: null },
+    { type: 'hello', version: protocolVersion, replyRequested: false, channels: ['ty:d:'], features: 1, stateVectors: null },
+    { type: 'hello', version: protocolVersion, replyRequested: false, channels: ['ty:d:', 'ty:lr:x'], features: 3, stateVectors: [Uint8Array.of(1, 5, 3), new Uint8Array(0)] },
+    { type: 'open', channel: 'ty:d:x', stateVector: null },
+    { type: 'open', channel: 'ty:d:x', stateVector: Uint8Array.of(1, 5, 3) },
     { type: 'close', channel: 'ty:d:x' },
     { type: 'challenge', nonce: new Uint8Array(32).fill(7) },
     { type: 'proof', role: 'viewer', memberMac: new Uint8Array(32).fill(1), writerSignature: null },
@@ -26,7 +28,7 @@ describe('room messages', () => {
 
   it('reads a version 1 HELLO, which has no features field, as having no feature', () => {
     expect(decodeRoomMessage(Uint8Array.of(0, 1, 0, 1, 5, 0x74, 0x79, 0x3a, 0x64, 0x3a)))
-      .toEqual({ type: 'hello', version: 1, replyRequested: false, channels: ['ty:d:'], features: 0 })
+      .toEqual({ type: 'hello', version: 1, replyRequested: false, channels: ['ty:d:'], features: 0, stateVectors: null })
   })
 
   it('rejects a challenge or proof whose length prefix runs past the message', () => {
@@ -36,7 +38,9 @@ describe('room messages', () => {
 
   it('accepts trailing bytes (fields a later version may add)', () => {
     const bytes = new Uint8Array([...encodeRoomMessage({ type: 'open', channel: 'k' }), 42, 43])
-    expect(decodeRoomMessage(bytes)).toEqual({ type: 'open', channel: 'k' })
+    expect(decodeRoomMessage(bytes)).toEqual({ type: 'open', channel: 'k', stateVector: null })
+    const hello = new Uint8Array([...encodeRoomMessage({ type: 'hello', version: 1, replyRequested: false, channels: ['k'], features: 1 }), 42, 43])
+    expect(decodeRoomMessage(hello)).toMatchObject({ channels: ['k'], features: 1, stateVectors: null })
   })
 
   it('returns null for unknown types and throws on malformed bodies', () => {

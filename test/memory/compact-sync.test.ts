@@ -1,0 +1,349 @@
+/**
+ * Compact sync (PROTOCOL.md §3.7) over the memory network: negotiated in HELLO, used between peers
+ * that both announce it, never sent to a peer that does not (this version with the feature off,
+ * or a version 1 peer), each peer's messages kept in order around compression, and a compact
+ * message's limits enforced like any other.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import * as syncProtocol from 'y-protocols/sync'
+import { TrysteroYjsError, docChannelKey } from '../../src/index.js'
+import { deflateRaw } from '../../src/compact/deflate-raw.js'
+import { decodeFrame, encodeFrame, type DocMessage } from '../../src/protocol/doc-messages.js'
+import { decodeRoomMessage, encodeRoomMessage, features, protocolVersion, roomChannelName } from '../../src/protocol/room-messages.js'
+import type { TrysteroRoom } from '../../src/room-types.js'
+import type { MemoryDelivery } from '../../src/testing/index.js'
+import { appId, createMemoryMesh, type MemoryMesh } from '../support/memory-peers.js'
+import { converged, nextEvent, on, until } from '../support/wait.js'
+
+const docAction = docChannelKey('')
+
+/** About `bytes` of varied text (compresses, but not to nothing). */
+const prose = (bytes: number, seed = 1): string => {
+  const words = ['sync', 'peer', 'document', 'yjs', 'state', 'vector', 'update', 'room', 'trystero', 'compact', 'deflate', 'order']
+  let state = seed
+  let text = ''
+  while (text.length < bytes) {
+    state = (state * 1103515245 + 12345) % 2147483648
+    text += `${words[state % words.length]!}${state % 7 === 0 ? '. ' : ' '}`
+  }
+  return text
+}
+
+/** Every document-channel payload delivered, with its frame decoded. */
+const recordFrames = (mesh: MemoryMesh): Array<MemoryDelivery & { messages: DocMessage[] }> => {
+  const frames: Array<MemoryDelivery & { messages: DocMessage[] }> = []
+  mesh.network.observeDeliveries((delivery) => {
+    if (delivery.action === docAction) frames.push({ ...delivery, messages: decodeFrame(delivery.payload as Uint8Array).messages })
+  })
+  return frames
+}
+
+const hellos = (mesh: MemoryMesh): Array<{ from: string, to: string, features: number }> => {
+  const seen: Array<{ from: string, to: string, features: number }> = []
+  mesh.network.observeDeliveries(({ from, to, action, payload }) => {
+    if (action !== roomChannelName) return
+    const message = decodeRoomMessage(payload as Uint8Array)
+    if (message?.type === 'hello') seen.push({ from, to, features: message.features })
+  })
+  return seen
+}
+
+/** A HELLO as version 1 writes it: no `features` field at all. */
+const helloVersion1 = (channels: string[]): Uint8Array => {
+  const encoder = encoding.createEncoder()
+  for (const n of [0, protocolVersion, 0, channels.length]) encoding.writeVarUint(encoder, n)
+  for (const channel of channels) encoding.writeVarString(encoder, channel)
+  return encoding.toUint8Array(encoder)
+}
+
+/**
+ * A peer joined with raw Trystero calls that announces the main document with the HELLO given,
+ * and records the frames it receives.
+ */
+const joinRaw = (mesh: MemoryMesh, hello: Uint8Array) => {
+  const peer = mesh.network.createPeer()
+  const room: TrysteroRoom = peer.joinRoom({ appId }, 'room')
+  const doc = room.makeAction(docAction)
+  const control = room.makeAction(roomChannelName)
+  const received: Uint8Array[] = []
+  doc.onMessage = (data) => { received.push(data as Uint8Array) }
+  const joined = new Promise<string>((resolve) => {
+    room.onPeerJoin = (peerId) => {
+      void control.send(hello, { target: peerId })
+      resolve(peerId)
+    }
+  })
+  return { peer, room, doc, received, joined }
+}
+
+const helloCompact = encodeRoomMessage({ type: 'hello', version: protocolVersion, replyRequested: false, channels: [docAction], features: features.heartbeat | features.compactSync })
+
+describe('compact sync over the memory network', () => {
+  const mesh = createMemoryMesh()
+  afterEach(async () => await mesh.reset())
+
+  it('announces compactSync, and sends a big step 2 between two such peers as one compressed compact message', async () => {
+    const frames = recordFrames(mesh)
+    const announced = hellos(mesh)
+    const a = mesh.add()
+    a.doc.getText('t').insert(0, prose(40_000))
+    await a.provider.whenSynced()
+    const b = mesh.add()
+    await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+    expect(announced.length).toBeGreaterThanOrEqual(2)
+    for (const hello of announced) expect(hello.features & features.compactSync).toBe(features.compactSync)
+    const step2 = frames.filter((f) => f.from === a.peer.selfId).flatMap((f) => f.messages).filter((m) => m.type === 'compact' || m.type === 'sync-step2')
+    expect(step2).toHaveLength(1)
+    const [message] = step2
+    expect(message).toMatchObject({ type: 'compact', syncType: 'sync-step2', compressed: true })
+    const v1Bytes = Y.encodeStateAsUpdate(a.doc).byteLength
+    expect(message?.type === 'compact' && message.payload.byteLength).toBeLessThan(v1Bytes / 2)
+    expect(b.provider.trafficWith(a.peer.selfId).bytesReceived).toBeLessThan(v1Bytes / 2)
+  })
+
+  it('answers the state vector a compact peer\'s HELLO carries at once, one trip before its step 1 would be, and only once', async () => {
+    const frames = recordFrames(mesh)
+    const a = mesh.add()
+    a.doc.getText('t').insert(0, 'held by A')
+    await a.provider.whenSynced()
+    const b = mesh.add()
+    await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+    await mesh.network.settle()
+    const step2 = frames.filter((f) => f.from === a.peer.selfId && f.messages.some((m) => m.type === 'sync-step2'))
+    const step1 = frames.find((f) => f.from === b.peer.selfId && f.messages.some((m) => m.type === 'sync-step1'))!
+    expect(step2).toHaveLength(1)
+    // Sent when B's HELLO arrived, as B's step 1 left: both arrive in the same instant.
+    expect(step2[0]!.time).toBeLessThanOrEqual(step1.time)
+  })
+
+  it('answers on step 1 only, as version 1 does, with a peer that has compactSync: false', async () => {
+    const frames = recordFrames(mesh)
+    const announced = hellos(mesh)
+    const a = mesh.add()
+    a.doc.getText('t').insert(0, 'held by A')
+    await a.provider.whenSynced()
+    const b = mesh.add('room', { compactSync: false })
+    await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+    await mesh.network.settle()
+    const step2 = frames.filter((f) => f.from === a.peer.selfId && f.messages.some((m) => m.type === 'sync-step2'))
+    const step1 = frames.find((f) => f.from === b.peer.selfId && f.messages.some((m) => m.type === 'sync-step1'))!
+    expect(step2).toHaveLength(1)
+    expect(step2[0]!.time).toBeGreaterThan(step1.time)
+    expect(announced.filter((h) => h.from === b.peer.selfId).every((h) => h.features === features.heartbeat)).toBe(true)
+  })
+
+  it('sends what is small as today: a small step 2 and keystrokes stay y-protocols V1 messages', async () => {
+    const frames = recordFrames(mesh)
+    const a = mesh.add()
+    a.doc.getText('t').insert(0, 'short')
+    const b = mesh.add()
+    await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+    for (let i = 0; i < 20; i++) b.doc.getText('t').insert(0, 'k')
+    await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+    const types = frames.flatMap((f) => f.messages.map((m) => m.type))
+    expect(types).toContain('sync-step2')
+    expect(types).toContain('sync-update')
+    expect(types).not.toContain('compact')
+  })
+
+  it('sends nothing compact to, and receives nothing compact from, a peer with compactSync: false; both sync big documents both ways', async () => {
+    const frames = recordFrames(mesh)
+    const announced = hellos(mesh)
+    const a = mesh.add()
+    a.doc.getText('t').insert(0, prose(30_000, 1))
+    const b = mesh.add('room', { compactSync: false })
+    b.doc.getText('u').insert(0, prose(30_000, 2))
+    await converged([a.doc, b.doc], (d) => `${d.getText('t').toString()}|${d.getText('u').toString()}`)
+    // A paste, after the initial sync: an update big enough for compaction.
+    a.doc.getText('t').insert(0, prose(10_000, 3))
+    await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+    expect(announced.find((h) => h.from === b.peer.selfId)?.features).toBe(features.heartbeat)
+    expect(frames.length).toBeGreaterThan(2)
+    expect(frames.flatMap((f) => f.messages).filter((m) => m.type === 'compact')).toEqual([])
+  })
+
+  it('speaks only version 1 to a version 1 peer (a HELLO without features), while compacting for a compact peer in the same room', async () => {
+    const a = mesh.add()
+    a.doc.getText('t').insert(0, prose(30_000))
+    await a.provider.whenSynced()
+    const c = mesh.add()
+    await converged([a.doc, c.doc], (d) => d.getText('t').toString())
+    const frames = recordFrames(mesh)
+    const old = joinRaw(mesh, helloVersion1([docAction]))
+    await old.joined
+    // What a version 1 peer reads with y-protocols: A's step 1 and step 2, then A's updates.
+    const replica = new Y.Doc()
+    const readAll = (): void => {
+      for (const frame of old.received.splice(0)) {
+        const decoder = decoding.createDecoder(frame)
+        while (decoding.hasContent(decoder)) {
+          const type = decoding.readVarUint(decoder)
+          expect(type === 0 || type === 1).toBe(true)
+          if (type === 0) syncProtocol.readSyncMessage(decoder, encoding.createEncoder(), replica, 'a')
+          else decoding.readVarUint8Array(decoder)
+        }
+      }
+    }
+    const ask = encoding.createEncoder()
+    encoding.writeVarUint(ask, 0)
+    syncProtocol.writeSyncStep1(ask, replica)
+    void old.doc.send(encoding.toUint8Array(ask), { target: a.peer.selfId })
+    await mesh.network.settle()
+    readAll()
+    expect(replica.getText('t').toString()).toBe(a.doc.getText('t').toString())
+    // A paste goes compact to C and as a V1 update to the old peer.
+    a.doc.getText('t').insert(0, prose(10_000, 5))
+    await converged([a.doc, c.doc], (d) => d.getText('t').toString())
+    await mesh.network.settle()
+    readAll()
+    expect(replica.getText('t').toString()).toBe(a.doc.getText('t').toString())
+    const toOld = frames.filter((f) => f.to === old.peer.selfId).flatMap((f) => f.messages.map((m) => m.type))
+    const toC = frames.filter((f) => f.to === c.peer.selfId).flatMap((f) => f.messages.map((m) => m.type))
+    expect(toOld).toContain('sync-step2')
+    expect(toOld).toContain('sync-update')
+    expect(toOld).not.toContain('compact')
+    expect(toC).toContain('compact')
+  })
+
+  it('keeps a peer\'s order on the way out: an edit made while its step 2 is being compressed arrives after it', async () => {
+    const frames = recordFrames(mesh)
+    const a = mesh.add()
+    a.doc.getText('t').insert(0, prose(40_000))
+    await a.provider.whenSynced()
+    // Right after A handled B's step 1 (its compressed answer is under way), A types.
+    const stop = mesh.network.observeDeliveries(({ to, action, payload }) => {
+      if (to !== a.peer.selfId || action !== docAction) return
+      if (!decodeFrame(payload as Uint8Array).messages.some((m) => m.type === 'sync-step1')) return
+      stop()
+      setTimeout(() => a.doc.getText('t').insert(0, 'typed while compressing '))
+    })
+    const b = mesh.add()
+    await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+    const fromA = frames.filter((f) => f.from === a.peer.selfId && f.to === b.peer.selfId).flatMap((f) => f.messages.map((m) => m.type))
+    const step2 = fromA.indexOf('compact')
+    const edit = fromA.indexOf('sync-update')
+    expect(step2).toBeGreaterThanOrEqual(0)
+    expect(edit).toBeGreaterThan(step2)
+  })
+
+  it('keeps a peer\'s order on the way in: its message after a compact step 2 is handled once the step 2 is in', async () => {
+    const a = mesh.add('room', { peerHelloTimeout: 100 })
+    await a.provider.whenSynced()
+    const raw = joinRaw(mesh, helloCompact)
+    const victim = await raw.joined
+    await until('A sees the raw peer', () => a.provider.peers.length === 1, [on(a.provider, 'peers')])
+    const source = new Y.Doc()
+    source.getText('t').insert(0, prose(50_000))
+    const v2 = Y.encodeStateAsUpdateV2(source)
+    const payload = await deflateRaw(v2)
+    // A forged follow-up that the check refuses: its error is A's handling of the second message.
+    const refused = encodeFrame([{ type: 'sync-update', update: Uint8Array.of(1, 1, 5, 0, 0x84, 5, 5, 1, 0x61, 0) }])
+    const textWhenRefused = new Promise<string>((resolve) => {
+      a.provider.on('error', (error: TrysteroYjsError) => { if (/refused/.test(error.message)) resolve(a.doc.getText('t').toString()) })
+    })
+    void raw.doc.send(encodeFrame([{ type: 'compact', syncType: 'sync-step2', compressed: true, updateBytes: v2.byteLength, payload }]), { target: victim })
+    void raw.doc.send(refused, { target: victim })
+    expect(await textWhenRefused).toBe(source.getText('t').toString())
+  })
+
+  describe('limits of a compact message', () => {
+    const joinCompactRaw = async (limits: Record<string, number> = {}) => {
+      const a = mesh.add('room', { peerHelloTimeout: 100, limits })
+      await a.provider.whenSynced()
+      const raw = joinRaw(mesh, helloCompact)
+      const victim = await raw.joined
+      await until('A sees the raw peer', () => a.provider.peers.length === 1, [on(a.provider, 'peers')])
+      const send = (message: DocMessage): void => { void raw.doc.send(encodeFrame([message]), { target: victim }) }
+      return { a, raw, send }
+    }
+    const disconnected = async (a: ReturnType<MemoryMesh['add']>): Promise<void> => {
+      await mesh.network.settle()
+      expect(Object.keys(a.provider.room!.getPeers())).toEqual([])
+    }
+
+    it('disconnects a peer announcing an update over maxMessageBytes, without inflating anything', async () => {
+      const { a, raw, send } = await joinCompactRaw({ maxMessageBytes: 1024 * 1024 })
+      const error = nextEvent<[TrysteroYjsError]>(a.provider, 'error')
+      send({ type: 'compact', syncType: 'sync-update', compressed: true, updateBytes: 2 * 1024 * 1024, payload: Uint8Array.of(3, 0) })
+      expect((await error)[0]).toMatchObject({ peerId: raw.peer.selfId, limit: 'maxMessageBytes', limitValue: 1024 * 1024, figure: 2 * 1024 * 1024 })
+      await disconnected(a)
+    })
+
+    it('stops a zip bomb at the size it announced and disconnects its sender', async () => {
+      const { a, raw, send } = await joinCompactRaw()
+      const bomb = await deflateRaw(new Uint8Array(16 * 1024 * 1024))
+      const error = nextEvent<[TrysteroYjsError]>(a.provider, 'error')
+      send({ type: 'compact', syncType: 'sync-step2', compressed: true, updateBytes: 4096, payload: bomb })
+      const [refused] = await error
+      expect(refused).toMatchObject({ peerId: raw.peer.selfId, messageType: 'compact sync-step2' })
+      expect(refused.message).toMatch(/inflates past the 4096 bytes it announced/)
+      expect(refused.figure).toBeLessThan(1024 * 1024)
+      await disconnected(a)
+    })
+
+    it('disconnects a peer whose V2 update announces more structs than maxMessageBytes of V1 could hold', async () => {
+      const { a, raw, send } = await joinCompactRaw({ maxMessageBytes: 1024 * 1024 })
+      // 24 bytes of V2 announcing a million GC structs (test/unit/update-check-v2.test.ts writes the same).
+      const bomb = gcRunV2(1_000_000)
+      const error = nextEvent<[TrysteroYjsError]>(a.provider, 'error')
+      send({ type: 'compact', syncType: 'sync-update', compressed: false, updateBytes: bomb.byteLength, payload: bomb })
+      expect((await error)[0]).toMatchObject({ peerId: raw.peer.selfId, limit: 'maxMessageBytes', limitValue: 1024 * 1024, figure: 2_000_000 })
+      expect(a.doc.store.clients.size).toBe(0)
+      await disconnected(a)
+    })
+
+    it('counts the inflated bytes against the peer\'s byte rate', async () => {
+      const { a, raw, send } = await joinCompactRaw({ maxMessageBytes: 256 * 1024, maxBytesPerSecond: 16 * 1024 })
+      const source = new Y.Doc()
+      source.getText('t').insert(0, prose(100_000))
+      const v2 = Y.encodeStateAsUpdateV2(source)
+      const payload = await deflateRaw(v2)
+      expect(payload.byteLength).toBeLessThan(16 * 1024)
+      const error = nextEvent<[TrysteroYjsError]>(a.provider, 'error', (e) => e.limit !== undefined)
+      for (let i = 0; i < 3; i++) send({ type: 'compact', syncType: 'sync-update', compressed: true, updateBytes: v2.byteLength, payload })
+      expect((await error)[0]).toMatchObject({ peerId: raw.peer.selfId, limit: 'maxBytesPerSecond', limitValue: 16 * 1024 })
+      await disconnected(a)
+    })
+
+    it('drops a payload that is not deflate-raw as a malformed message, and keeps the peer', async () => {
+      const { a, raw, send } = await joinCompactRaw()
+      const error = nextEvent<[TrysteroYjsError]>(a.provider, 'error')
+      send({ type: 'compact', syncType: 'sync-update', compressed: true, updateBytes: 100, payload: Uint8Array.of(0xff, 0xff, 0xff) })
+      const [dropped] = await error
+      expect(dropped).toMatchObject({ peerId: raw.peer.selfId, messageType: 'compact sync-update' })
+      expect(dropped.message).toMatch(/malformed message dropped: compact message payload is not deflate-raw/)
+      // Its next message is handled.
+      const source = new Y.Doc()
+      source.getText('t').insert(0, 'after')
+      send({ type: 'sync-update', update: Y.encodeStateAsUpdate(source) })
+      await until('the next update is in', () => a.doc.getText('t').toString() === 'after', [on(a.doc, 'update')])
+      expect(Object.keys(a.provider.room!.getPeers())).toEqual([raw.peer.selfId])
+    })
+  })
+})
+
+/** `count` GC structs of length 1 under client 5, in V2, written by hand (see update-check-v2.test.ts). */
+function gcRunV2 (count: number): Uint8Array {
+  const column = (write: (e: encoding.Encoder) => void): Uint8Array => {
+    const e = encoding.createEncoder()
+    write(e)
+    return encoding.toUint8Array(e)
+  }
+  return column((e) => {
+    encoding.writeVarUint(e, 0)
+    encoding.writeVarUint8Array(e, new Uint8Array())
+    encoding.writeVarUint8Array(e, column((c) => encoding.writeVarInt(c, 5)))
+    encoding.writeVarUint8Array(e, new Uint8Array())
+    encoding.writeVarUint8Array(e, new Uint8Array())
+    encoding.writeVarUint8Array(e, new Uint8Array([0]))
+    encoding.writeVarUint8Array(e, column((c) => encoding.writeVarString(c, '')))
+    encoding.writeVarUint8Array(e, new Uint8Array())
+    encoding.writeVarUint8Array(e, new Uint8Array())
+    encoding.writeVarUint8Array(e, column((c) => { encoding.writeVarInt(c, -1); encoding.writeVarUint(c, count - 2) }))
+    for (const n of [1, count, 0, 0]) encoding.writeVarUint(e, n)
+  })
+}
+

@@ -1,0 +1,253 @@
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import * as encoding from 'lib0/encoding'
+import { checkUpdate, prepareUpdate, type UpdateCheck } from '../../src/sync/update-check.js'
+import { craftUpdate, type CraftContent, type CraftStruct } from '../support/craft-update.js'
+
+/**
+ * The check in format V2 (compact sync, PROTOCOL.md §3.7): the same checks as V1, read from V2's
+ * columns, and V2's own hazard, struct counts that cost a few bytes.
+ */
+
+const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)))
+
+/** A deterministic generator of integers in [0, n) (mulberry32). */
+const seeded = (seed: number): (n: number) => number => {
+  let state = seed >>> 0
+  return (n) => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return Math.floor(((t ^ (t >>> 14)) >>> 0) / 4294967296 * n)
+  }
+}
+
+const facts = (check: UpdateCheck): unknown => check.ok
+  ? { ranges: [...check.ranges], gains: [...check.gains], needs: [...check.needs], overlaps: check.overlaps, structs: check.structs, deleteRanges: check.deleteRanges, types: check.types, subdocs: check.subdocs }
+  : 'rejected'
+
+const column = (write: (encoder: encoding.Encoder) => void): Uint8Array => {
+  const encoder = encoding.createEncoder()
+  write(encoder)
+  return encoding.toUint8Array(encoder)
+}
+
+/**
+ * A V2 update of `count` GC structs of `length` under client 5, written by hand: the info column
+ * holds one 0 (its last run lasts for ever), the length column one run of `count`.
+ */
+const gcRunV2 = (count: number, length: number): Uint8Array => column((e) => {
+  encoding.writeVarUint(e, 0) // feature flag
+  encoding.writeVarUint8Array(e, new Uint8Array()) // key clocks
+  encoding.writeVarUint8Array(e, column((c) => encoding.writeVarInt(c, 5))) // clients
+  encoding.writeVarUint8Array(e, new Uint8Array()) // left clocks
+  encoding.writeVarUint8Array(e, new Uint8Array()) // right clocks
+  encoding.writeVarUint8Array(e, new Uint8Array([0])) // infos: GC, for ever
+  encoding.writeVarUint8Array(e, column((c) => encoding.writeVarString(c, ''))) // strings
+  encoding.writeVarUint8Array(e, new Uint8Array()) // parent infos
+  encoding.writeVarUint8Array(e, new Uint8Array()) // type refs
+  encoding.writeVarUint8Array(e, column((c) => {
+    if (count === 1) return encoding.writeVarInt(c, length)
+    encoding.writeVarInt(c, -length) // negative: a count follows (lib0 UintOptRleEncoder)
+    encoding.writeVarUint(c, count - 2)
+  }))
+  encoding.writeVarUint(e, 1) // clients with structs
+  encoding.writeVarUint(e, count)
+  encoding.writeVarUint(e, 0) // first clock
+  encoding.writeVarUint(e, 0) // delete set: no clients
+})
+
+describe('checkUpdate in format V2', () => {
+  it('reads a hand-written V2 update as Yjs does', () => {
+    const update = gcRunV2(3, 2)
+    const decoded = Y.decodeUpdateV2(update)
+    expect(decoded.structs.map((s) => [s.id.client, s.id.clock, s.length])).toEqual([[5, 0, 2], [5, 2, 2], [5, 4, 2]])
+    const check = checkUpdate(new Y.Doc(), update, { format: 'v2' })
+    expect(check.ok && [...check.ranges]).toEqual([[5, { from: 0, to: 6 }]])
+    expect(check.ok && check.structs).toBe(3)
+  })
+
+  it('refuses a struct count over its budget before reading a struct, and takes one within it', () => {
+    // Yjs would build 2^30 GC structs out of these 20-odd bytes.
+    const bomb = gcRunV2(2 ** 30, 1)
+    expect(bomb.byteLength).toBeLessThan(30)
+    const refused = checkUpdate(new Y.Doc(), bomb, { format: 'v2' })
+    expect(refused.ok).toBe(false)
+    expect(!refused.ok && refused.cause).toMatch(/1073741824 structs of client 5 announced: over the 67108864 structs left/)
+    expect(checkUpdate(new Y.Doc(), gcRunV2(1000, 1), { format: 'v2', maxStructs: 1000 }).ok).toBe(true)
+    const over = checkUpdate(new Y.Doc(), gcRunV2(1001, 1), { format: 'v2', maxStructs: 1000 })
+    expect(!over.ok && over.cause).toMatch(/1001 structs of client 5 announced: over the 1000/)
+  })
+
+  it('refuses reads past the end of a column, where lib0 would read zeros', () => {
+    // The length column holds one value without a count: a second GC would read past it.
+    const update = gcRunV2(1, 3)
+    const bytes = [...update]
+    // The struct count in the rest section is the third byte from the end: make it 2.
+    bytes[bytes.length - 3] = 2
+    const lengthsEnd = Uint8Array.from(bytes)
+    expect(Y.decodeUpdateV2(lengthsEnd).structs).toHaveLength(2) // Yjs reads a GC of length 0
+    const check = checkUpdate(new Y.Doc(), lengthsEnd, { format: 'v2' })
+    expect(!check.ok && check.cause).toMatch(/the length column ends/)
+  })
+
+  it('agrees with the V1 check on structurally random updates, and accepts nothing Y.applyUpdateV2 throws on', () => {
+    const random = seeded(13)
+    const pick = <T>(xs: T[]): T => xs[random(xs.length)]!
+    const clients = [1, 2, 3, 4, 99]
+    const id = (): [number, number] => [pick(clients), random(14)]
+    const content = (): CraftContent => pick<() => CraftContent>([
+      () => ({ string: pick(['', 'a', 'bc', 'déf', '😀x']) }),
+      () => ({ deleted: random(3) }),
+      () => ({ type: random(7), ...([3, 5].includes(random(7)) ? { key: 'p' } : {}) }),
+      () => ({ any: random(2) === 1 ? [1] : [1, 'x', { y: [2] }] }),
+      () => ({ binary: new Uint8Array([1, 2]) }),
+      () => ({ json: ['1', 'undefined'] })
+    ])()
+    const struct = (): CraftStruct => {
+      const kind = random(10)
+      if (kind === 0) return { gc: random(3) }
+      if (kind === 1) return { skip: 1 + random(3) }
+      const origin = random(2) === 1 ? id() : undefined
+      const rightOrigin = random(3) === 0 ? id() : undefined
+      return {
+        content: content(),
+        ...(origin === undefined ? {} : { origin }),
+        ...(rightOrigin === undefined ? {} : { rightOrigin }),
+        ...(origin === undefined && rightOrigin === undefined ? { parent: random(2) === 1 ? { root: pick(['t', 'm', 'new']) } : { id: id() } } : {}),
+        ...(random(3) === 0 ? { parentSub: pick(['k', 'in']) } : {})
+      }
+    }
+    const base = (() => {
+      const a = new Y.Doc()
+      a.clientID = 1
+      a.getText('t').insert(0, 'abcdef')
+      a.getMap('m').set('in', new Y.Map())
+      const b = new Y.Doc()
+      b.clientID = 2
+      Y.applyUpdate(b, Y.encodeStateAsUpdate(a))
+      b.getText('t').insert(3, 'ZZ')
+      b.getText('t').delete(0, 2)
+      Y.applyUpdate(a, Y.encodeStateAsUpdate(b))
+      return Y.encodeStateAsUpdate(a)
+    })()
+    let compared = 0
+    let accepted = 0
+    for (let i = 0; i < 2000; i++) {
+      const used = new Set<number>()
+      const blocks = []
+      for (let k = 0, n = 1 + random(3); k < n; k++) {
+        const client = pick(clients)
+        if (used.has(client)) continue
+        used.add(client)
+        blocks.push({ client, clock: random(12), structs: Array.from({ length: 1 + random(4) }, struct) })
+      }
+      const crafted = craftUpdate({ clients: blocks, deletes: random(2) === 1 ? [{ client: pick(clients), ranges: [[random(12), 1 + random(5)]] }] : [] })
+      // Yjs's own converter writes the V2 form (and the V1 form of what it wrote), when it can read it.
+      let v2: Uint8Array
+      let v1: Uint8Array
+      try {
+        v2 = Y.convertUpdateFormatV1ToV2(crafted)
+        v1 = Y.convertUpdateFormatV2ToV1(v2)
+      } catch {
+        continue
+      }
+      const doc = new Y.Doc()
+      doc.clientID = 99
+      Y.applyUpdate(doc, base)
+      compared++
+      expect(facts(checkUpdate(doc, v2, { format: 'v2' }))).toEqual(facts(checkUpdate(doc, v1)))
+      const prepared = prepareUpdate(doc, v2, { format: 'v2' })
+      if (!prepared.ok) continue
+      accepted++
+      doc.clientID = 98
+      expect(() => Y.applyUpdateV2(doc, prepared.update)).not.toThrow()
+      expect(() => Y.encodeStateAsUpdate(doc)).not.toThrow()
+    }
+    expect(compared).toBeGreaterThan(1000)
+    expect(accepted).toBeGreaterThan(300)
+  })
+
+  it('accepts nothing Y.applyUpdateV2 throws on among random corruptions of legitimate V2 updates', () => {
+    const { updates, base } = richHistoryV2()
+    const random = seeded(17)
+    let accepted = 0
+    let refused = 0
+    for (let i = 0; i < 3000; i++) {
+      const bytes = [...updates[random(updates.length)]!]
+      for (let m = 0, n = 1 + random(3); m < n; m++) {
+        const p = random(bytes.length)
+        const kind = random(4)
+        if (kind === 0) bytes[p] = random(256)
+        else if (kind === 1) bytes.splice(p, 1)
+        else if (kind === 2) bytes.splice(p, 0, random(256))
+        else bytes[p] = [0, 1, 10, 64, 127, 128, 255][random(7)]!
+      }
+      const update = Uint8Array.from(bytes)
+      const doc = new Y.Doc()
+      if (random(2) === 1) Y.applyUpdateV2(doc, base)
+      // A corrupted count may announce many structs: keep the walk short.
+      const prepared = prepareUpdate(doc, update, { format: 'v2', maxStructs: 10_000 })
+      if (!prepared.ok) {
+        refused++
+        continue
+      }
+      accepted++
+      expect(() => Y.applyUpdateV2(doc, prepared.update)).not.toThrow()
+      expect(() => Y.encodeStateAsUpdate(doc)).not.toThrow()
+      expect(() => Y.encodeStateAsUpdateV2(doc)).not.toThrow()
+    }
+    expect(accepted).toBeGreaterThan(100)
+    expect(refused).toBeGreaterThan(1000)
+  })
+
+  it('accepts the B4 editing trace\'s document in V2, with the facts of its V1 form', (context) => {
+    const trace = resolve(repoRoot, '..', 'shared', 'data', 'editing-traces', 'automerge-paper.json.gz')
+    if (!existsSync(trace)) {
+      context.skip('editing trace automerge-paper.json.gz absent (../shared/data/editing-traces/)')
+      return
+    }
+    return import('../../bench/support/editing-traces.js').then(({ loadSequentialTrace }) => {
+      const doc = loadSequentialTrace('automerge-paper')!.doc
+      const v2 = Y.encodeStateAsUpdateV2(doc)
+      const check = checkUpdate(new Y.Doc(), v2, { format: 'v2' })
+      expect(check.ok).toBe(true)
+      expect(facts(check)).toEqual(facts(checkUpdate(new Y.Doc(), Y.encodeStateAsUpdate(doc))))
+    })
+  })
+})
+
+/** A few V2 updates of a document with every kind of content, and its state before the last ones. */
+function richHistoryV2 (): { updates: Uint8Array[], base: Uint8Array } {
+  const a = new Y.Doc()
+  a.clientID = 11
+  const t = a.getText('t')
+  t.insert(0, 'hello wörld 😀')
+  t.format(0, 5, { bold: true })
+  t.insertEmbed(3, { img: 'x' })
+  const m = a.getMap('m')
+  m.set('k', 1)
+  const inner = new Y.Map()
+  m.set('inner', inner)
+  inner.set('x', [1, { y: 2 }])
+  a.getArray('a').insert(0, [1, 'two', new Uint8Array([3]), Y.Array.from(['s'])])
+  const el = new Y.XmlElement('p')
+  a.getXmlFragment('x').insert(0, [el])
+  el.setAttribute('class', 'c')
+  el.insert(0, [new Y.XmlText('xt')])
+  const base = Y.encodeStateAsUpdateV2(a)
+  const b = new Y.Doc()
+  b.clientID = 22
+  Y.applyUpdateV2(b, base)
+  const before = Y.encodeStateVector(b)
+  b.getText('t').insert(2, 'BB')
+  b.getText('t').delete(5, 3)
+  b.getMap('m').set('k', 2)
+  b.getArray('a').delete(0, 1)
+  b.getMap('m').set('doc', new Y.Doc({ guid: 'sub' }))
+  return { updates: [Y.encodeStateAsUpdateV2(b, before), Y.encodeStateAsUpdateV2(b), base], base }
+}
