@@ -80,15 +80,16 @@ const summarize = (runs: HostileRun[]): Summary => {
   }
 }
 
-/** after / before; '—' when either is missing or before is within `floor` of zero (noise). */
+/** after / before; '—' when either is missing or before is within `floor` of zero (noise), '≈ 0' when after is. */
 const ratio = (before: number | null, after: number | null, floor = 0): string => {
   if (before === null || after === null || Math.abs(before) <= floor) return '—'
+  if (Math.abs(after) <= floor) return '≈ 0'
   const r = after / before
   return Math.abs(r) >= 10 ? r.toFixed(0) : Math.abs(r) >= 0.1 ? r.toFixed(2) : r.toPrecision(2)
 }
 
-/** RSS moves by some MiB between readings at rest with nothing happening: ratios of smaller figures say nothing. */
-const memoryNoiseMiB = 4
+/** RSS at rest moves by up to ~10 MiB over a run with nothing happening: ratios of smaller figures say nothing. */
+const memoryNoiseMiB = 12
 
 interface Pair { attack: HostileCase, before: Summary | null, after: Summary | null }
 
@@ -102,12 +103,16 @@ const pairs = (results: HostileResult[]): Pair[] => {
   return [...byCase.values()]
 }
 
-/** before, after, after/before for one figure. */
-const sideBySide = (pair: Pair, f: (s: Summary) => number | null, floor = 0): Cell[] => {
+/** before, after, after/before for one figure; `digits` fixes the decimals shown. */
+const sideBySide = (pair: Pair, f: (s: Summary) => number | null, floor = 0, digits?: number): Cell[] => {
   const b = pair.before === null ? null : f(pair.before)
   const a = pair.after === null ? null : f(pair.after)
-  return [b, a, ratio(b, a, floor)]
+  const show = (n: number | null): Cell => n === null || digits === undefined ? n : n.toFixed(digits)
+  return [show(b), show(a), ratio(b, a, floor)]
 }
+
+/** MiB to one decimal. */
+const mib = (n: number | null): Cell => n === null ? null : n.toFixed(1)
 
 const alive = (s: Summary | null): string => s === null ? '—' : `${s.survived}/${s.runs}`
 const arrived = (s: Summary | null): string => s === null ? '—' : `${s.probesArrived}/${s.probesSent}`
@@ -139,11 +144,11 @@ export const hostileTables = (results: HostileResult[], context: HostileTableCon
   return [{
     title: 'Hostile peers: the victim\'s RSS, MiB over its RSS at rest before the attack',
     columns: ['attack', 'peak: before', 'after', 'after/before', 'at rest, attacker connected: before', 'after', 'after/before', 'at rest, attacker gone: before', 'after', 'after/before'],
-    rows: rows.map((p) => [p.attack.label, ...sideBySide(p, (s) => s.peakMiB, memoryNoiseMiB), ...sideBySide(p, (s) => s.heldMiB, memoryNoiseMiB), ...sideBySide(p, (s) => s.goneMiB, memoryNoiseMiB)]),
+    rows: rows.map((p) => [p.attack.label, ...sideBySide(p, (s) => s.peakMiB, memoryNoiseMiB, 1), ...sideBySide(p, (s) => s.heldMiB, memoryNoiseMiB, 1), ...sideBySide(p, (s) => s.goneMiB, memoryNoiseMiB, 1)]),
     notes: [
       'One room per run on the embedded MQTT broker, three processes on node-datachannel: the victim (a TrysteroProvider as an app gets it, default options), an honest third peer, and the attacker — a raw Trystero member with its own data channel to the victim (attacks 1–5) or a provider peer that is killed (6). Attacks as mounted by test/webrtc/guard.test.ts and hostile-peers.test.ts.',
       'peak: the highest RSS during the attack (sampled every 20 ms, and the process\'s own maximum RSS if it rose). At rest: after two forced GCs, the lowest of three readings 200 ms apart; "attacker connected" is read once the attack was handled (the attacker may have been cut off by then), "attacker gone" once it left and the victim\'s Trystero room no longer had it.',
-      `Ratios are after/before; none when the before figure is within ${memoryNoiseMiB} MiB of zero (RSS at rest moves by a few MiB between readings with nothing happening).`,
+      `Ratios are after/before: none when the before figure is within ${memoryNoiseMiB} MiB of zero, ≈ 0 when the after figure is (RSS at rest moves by up to ~10 MiB over a run with nothing happening: V8 and the allocator hand pages back late; the baseline waits 10 s at least, until RSS held still for 4 s).`,
       runsNote, contenders, ...failures
     ]
   }, {
@@ -151,24 +156,24 @@ export const hostileTables = (results: HostileResult[], context: HostileTableCon
     columns: ['attack', 'before: RSS', 'V8 heap', 'external', 'ArrayBuffers', 'ArrayBuffers peak during', 'after: RSS', 'V8 heap', 'external', 'ArrayBuffers', 'ArrayBuffers peak during'],
     rows: rows.map((p) => [p.attack.label, ...(['before', 'after'] as const).flatMap((c) => {
       const s = p[c]
-      return s === null ? [null, null, null, null, null] : [s.goneMiB, s.gone.heapUsed, s.gone.external, s.gone.arrayBuffers, s.peakArrayBuffersMiB]
+      return s === null ? [null, null, null, null, null] : [s.goneMiB, s.gone.heapUsed, s.gone.external, s.gone.arrayBuffers, s.peakArrayBuffersMiB].map(mib)
     })]),
     notes: [
-      '`process.memoryUsage()` after two forced GCs: V8 heap in use, memory outside the heap that V8 knows of (external, which includes ArrayBuffers), and ArrayBuffers alone. RSS that none of them accounts for is native memory (node-datachannel, libdatachannel) or memory freed but kept by the allocator.',
+      '`process.memoryUsage()` after two forced GCs: V8 heap in use, memory outside the heap that V8 knows of (external, which includes ArrayBuffers), and ArrayBuffers alone. RSS that none of them accounts for is native memory (node-datachannel, libdatachannel) or memory freed but kept by the allocator. The heap also holds the third peer\'s edits (a Y.Array item each): a long stall means thousands of them.',
       ...whatHoldsNotes(rows)
     ]
   }, {
     title: 'Hostile peers: the victim\'s main thread during the attack (event loop delay, ms)',
     columns: ['attack', 'max: before', 'after', 'after/before', 'p99: before', 'after', 'after/before'],
     rows: rows.map((p) => [p.attack.label, ...sideBySide(p, (s) => s.maxDelayMs), ...sideBySide(p, (s) => s.p99DelayMs)]),
-    notes: ['`perf_hooks.monitorEventLoopDelay` (10 ms resolution) in the victim, from just before the attack until it was handled (or at least 2 s): the longest and the 99th percentile of the times the event loop was held up. 10–20 ms is the floor of an idle process at this resolution.']
+    notes: ['`perf_hooks.monitorEventLoopDelay` (10 ms resolution) in the victim, from just before the attack until it was handled (or at least 2 s): the longest and the 99th percentile of the times the event loop was held up. 10–20 ms is the floor of an idle process at this resolution. A p99 equal to the max: one stall took most of the window.']
   }, {
     title: `Hostile peers: the third peer's edits at the victim during the attack (one every ${options.probeIntervalMs} ms, ms from edit to arrival)`,
     columns: ['attack', 'p50: before', 'after', 'after/before', 'max: before', 'after', 'after/before', 'arrived: before', 'after'],
     rows: rows.map((p) => [p.attack.label, ...sideBySide(p, (s) => s.latencyP50Ms), ...sideBySide(p, (s) => s.latencyMaxMs), arrived(p.before), arrived(p.after)]),
     notes: [
       `The honest peer appends its clock to a Y.Array every ${options.probeIntervalMs} ms while the attack lasts; the victim notes when each arrives (one machine, one clock). Arrived: edits that reached the victim within 30 s of the attack's end, of those sent, summed over runs; a dead victim gets none.`,
-      'The step 1 flood counts as over once no answer reached the attacker for 3 s: its rows include those 3 quiet seconds.'
+      'The step 1 flood counts as over once no answer reached the attacker for 3 s, twice, the victim having answered the coordinator in between (a stalled victim sends nothing): its rows include those quiet seconds.'
     ]
   }, {
     title: 'Hostile peers: outcome',
@@ -186,16 +191,27 @@ export const hostileTables = (results: HostileResult[], context: HostileTableCon
   }]
 }
 
-/** What the breakdown says about the step 1 flood's memory before issue 10, from this run's figures. */
+/** What the breakdown says about the memory the attacks left before issue 10, from this run's figures. */
 const whatHoldsNotes = (rows: Pair[]): string[] => {
-  const flood = rows.find((p) => p.attack.kind === 'step 1 flood' && p.attack.victimEnv === undefined)?.before
-  const mapped = rows.find((p) => p.attack.kind === 'step 1 flood' && p.attack.victimEnv !== undefined)?.before
-  if (flood == null || flood.goneMiB === null) return []
+  const before = (kind: HostileCase['kind'], mapped = false): Summary | null =>
+    rows.find((p) => p.attack.kind === kind && (p.attack.victimEnv !== undefined) === mapped)?.before ?? null
   const f = (n: number | null): string => n === null ? '—' : `${n >= 0 ? '+' : ''}${n.toFixed(1)} MiB`
-  return [
-    `Before, step 1 flood: once the requester was gone the victim's RSS stayed ${f(flood.goneMiB)} while V8's heap (${f(flood.gone.heapUsed)}), external memory (${f(flood.gone.external)}) and ArrayBuffers (${f(flood.gone.arrayBuffers)}) were back where they were: no live object holds it. During the attack ArrayBuffers peaked at ${f(flood.peakArrayBuffersMiB)}: every request was answered at once with the whole document, so all the answers (each encoded, copied into Trystero's message and cut into 16 KiB chunks) waited for the channel together, and node-datachannel copied each chunk again into its send queue.` +
-      (mapped == null || mapped.goneMiB === null
+  const notes: string[] = []
+  const unclaimed = before('unclaimed names')
+  if (unclaimed?.goneMiB != null) {
+    notes.push(`Before, names nobody listens to: once the sender was gone the victim still held ${f(unclaimed.gone.arrayBuffers)} of ArrayBuffers (RSS ${f(unclaimed.goneMiB)}): Trystero's buffer of frames for actions it does not have, kept until the victim itself leaves the room.`)
+  }
+  const flood = before('step 1 flood')
+  const mapped = before('step 1 flood', true)
+  if (flood?.goneMiB != null) {
+    notes.push(`Before, step 1 flood: once the requester was gone the victim's RSS stayed ${f(flood.goneMiB)} while V8's heap (${f(flood.gone.heapUsed)}), external memory (${f(flood.gone.external)}) and ArrayBuffers (${f(flood.gone.arrayBuffers)}) were back where they were: no live object holds it. During the attack ArrayBuffers peaked at ${f(flood.peakArrayBuffersMiB)}: every request was answered at once with the whole document, and Trystero cuts each message into a full set of 16 KiB chunks (a second copy) before it sends the first, so the answers, twice over, waited together for one data channel.` +
+      (mapped?.goneMiB == null
         ? ''
-        : ` With the victim's malloc mapping every block of 4 KiB or more on its own and unmapping it when freed (\`${Object.entries(mmapEverything).map(([k, v]) => `${k}=${v}`).join(' ')}\`, the row marked so), the same attack left ${f(mapped.goneMiB)} (peak ${f(mapped.peakMiB)}): what stays is memory already freed, which glibc's malloc keeps for reuse instead of returning it to the system.`)
-  ]
+        : ` With the victim's malloc mapping every block of 4 KiB or more on its own and unmapping it when freed (\`${Object.entries(mmapEverything).map(([k, v]) => `${k}=${v}`).join(' ')}\`, the row marked so), the same attack left ${f(mapped.goneMiB)} (peak ${f(mapped.peakMiB)}): what stays is memory already freed, which glibc's malloc keeps for reuse instead of returning it to the system.`))
+  }
+  const pending = rows.filter((p) => p.attack.kind === 'missing history' && p.before?.goneMiB != null)
+  if (pending.length > 0) {
+    notes.push(`Before, updates whose history is missing: Yjs's pending set keeps them for good (ArrayBuffers ${pending.map((p) => `${f(p.before!.gone.arrayBuffers)} for ${p.attack.size!.toLocaleString('en-US')}`).join(', ')} once the sender was gone: the pending update), and ships them to every joiner in step 2; the rest of the RSS is freed memory the allocator kept.`)
+  }
+  return notes
 }
