@@ -41,6 +41,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
       silentDeadlineMs: 60_000,
       killDeadlineMs: 60_000,
       probeIntervalMs: 50,
+      settleMs: 10_000,
       allocatorCheck: true
     },
     timeoutMs: 30_000
@@ -64,6 +65,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
       silentDeadlineMs: 30_000,
       killDeadlineMs: 45_000,
       probeIntervalMs: 50,
+      settleMs: 10_000,
       allocatorCheck: false
     },
     timeoutMs: 30_000
@@ -89,6 +91,8 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
       silentDeadlineMs: 20_000,
       killDeadlineMs: 30_000,
       probeIntervalMs: 50,
+      // Memory figures are not the smoke's concern.
+      settleMs: 0,
       allocatorCheck: false
     },
     timeoutMs: 30_000

@@ -148,7 +148,7 @@ export const hostileTables = (results: HostileResult[], context: HostileTableCon
     notes: [
       'One room per run on the embedded MQTT broker, three processes on node-datachannel: the victim (a TrysteroProvider as an app gets it, default options), an honest third peer, and the attacker — a raw Trystero member with its own data channel to the victim (attacks 1–5) or a provider peer that is killed (6). Attacks as mounted by test/webrtc/guard.test.ts and hostile-peers.test.ts.',
       'peak: the highest RSS during the attack (sampled every 20 ms, and the process\'s own maximum RSS if it rose). At rest: after two forced GCs, the lowest of three readings 200 ms apart; "attacker connected" is read once the attack was handled (the attacker may have been cut off by then), "attacker gone" once it left and the victim\'s Trystero room no longer had it.',
-      `Ratios are after/before: none when the before figure is within ${memoryNoiseMiB} MiB of zero, ≈ 0 when the after figure is (RSS at rest moves by up to ~10 MiB over a run with nothing happening: V8 and the allocator hand pages back late; the baseline waits 10 s at least, until RSS held still for 4 s).`,
+      `Ratios are after/before: none when the before figure is within ${memoryNoiseMiB} MiB of zero, ≈ 0 when the after figure is (RSS at rest moves by up to ~10 MiB over a run with nothing happening: V8 and the allocator hand pages back late; the baseline waits ${options.settleMs / 1000} s at least, and until RSS held still for 4 s).`,
       runsNote, contenders, ...failures
     ]
   }, {

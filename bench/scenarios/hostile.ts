@@ -22,8 +22,6 @@ const appId = 'trystero-yjs-bench-hostile'
 const MiB = 1024 * 1024
 /** The shortest window measured: a one-frame attack still gets this many ms of probes. */
 const minWindowMs = 2000
-/** The victim at rest before the attack: 10 s at least, RSS still for 4 s (V8 hands pages back 6–9 s after setup). */
-const baselineRest = { everyMs: 1000, stillMs: 4000, minMs: 10_000 }
 /** The step 1 flood is over once no answer reached the attacker for this long, twice, the victim responsive in between. */
 const answersQuietMs = 3000
 
@@ -42,6 +40,8 @@ export interface HostileOptions {
   silentDeadlineMs: number
   killDeadlineMs: number
   probeIntervalMs: number
+  /** The victim's RSS at rest before the attack is read this long after setup at least, once still for 4 s (0: at once). */
+  settleMs: number
   /** Also run the step 1 flood with {@link mmapEverything} in the victim: is its memory held, or kept by malloc? */
   allocatorCheck: boolean
   /** Only these attacks (default: all). */
@@ -168,7 +168,8 @@ const runOnce = async (brokerUrl: string, contender: { label: string, dist: stri
       if (options.snapshots === undefined) return
       await v.request('heap-snapshot', { path: join(options.snapshots, `${contender.label}-${attack.kind.replace(/\W+/g, '-')}-${attack.size ?? ''}-run${index + 1}-${stage}.heapsnapshot`) }, 300_000)
     }
-    result.memory.before = await v.request<Memory>('memory', baselineRest, 60_000)
+    // At rest: V8 hands pages back 6–9 s after a peer's setup; RSS then holds still.
+    result.memory.before = await v.request<Memory>('memory', options.settleMs === 0 ? {} : { everyMs: 1000, stillMs: 4000, minMs: options.settleMs }, 60_000)
     await snapshot('before')
     await v.request('probe-reset')
     await v.request('gauge-start')
