@@ -1,5 +1,6 @@
 /** How much each benchmark runs: `full` for the README's tables, `quick` for a look, `smoke` for npm test. */
 import type { LadderSize } from './harness/documents.js'
+import type { HostileOptions } from './scenarios/hostile.js'
 
 export interface BenchPreset {
   join: { sizes: number[], runs: number }
@@ -19,6 +20,8 @@ export interface BenchPreset {
   keeper: { rooms: number, joiners: number }
   /** Disconnect/connect cycles, and the heap read every `every` of them. */
   cycles: { cycles: number, every: number }
+  /** Issue 10's attacks against the provider before and after it (sizes, runs, deadlines). */
+  hostile: Omit<HostileOptions, 'contenders' | 'attacks' | 'snapshots'>
   timeoutMs: number
 }
 
@@ -36,6 +39,17 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     guardFlood: { chunks: 4096, runs: 3 },
     keeper: { rooms: 100, joiners: 5 },
     cycles: { cycles: 1000, every: 50 },
+    hostile: {
+      runs: 3,
+      unclaimedChunks: 4096,
+      step1: { requests: 500, documentChars: 1024 * 1024 },
+      missingHistory: [{ updates: 5000, runs: 3 }, { updates: 20_000, runs: 1 }],
+      silentDeadlineMs: 60_000,
+      killDeadlineMs: 60_000,
+      probeIntervalMs: 50,
+      settleMs: 10_000,
+      allocatorCheck: true
+    },
     timeoutMs: 30_000
   },
   quick: {
@@ -51,6 +65,17 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     guardFlood: { chunks: 4096, runs: 1 },
     keeper: { rooms: 100, joiners: 2 },
     cycles: { cycles: 200, every: 50 },
+    hostile: {
+      runs: 1,
+      unclaimedChunks: 4096,
+      step1: { requests: 200, documentChars: 1024 * 1024 },
+      missingHistory: [{ updates: 5000, runs: 1 }],
+      silentDeadlineMs: 30_000,
+      killDeadlineMs: 45_000,
+      probeIntervalMs: 50,
+      settleMs: 10_000,
+      allocatorCheck: false
+    },
     timeoutMs: 30_000
   },
   smoke: {
@@ -66,6 +91,20 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     guardFlood: { chunks: 256, runs: 1 },
     keeper: { rooms: 3, joiners: 1 },
     cycles: { cycles: 4, every: 2 },
+    // Each attack once, just past the limits the provider enforces by default (maxHeldBytes
+    // 4 MiB, maxPendingUpdates 256).
+    hostile: {
+      runs: 1,
+      unclaimedChunks: 512,
+      step1: { requests: 20, documentChars: 64 * 1024 },
+      missingHistory: [{ updates: 300, runs: 1 }],
+      silentDeadlineMs: 20_000,
+      killDeadlineMs: 30_000,
+      probeIntervalMs: 50,
+      // Memory figures are not the smoke's concern.
+      settleMs: 0,
+      allocatorCheck: false
+    },
     timeoutMs: 30_000
   }
 }

@@ -19,6 +19,9 @@ import { meshTable, runMesh, type MeshRow } from './scenarios/mesh.js'
 import { heapStagesTable, memoryTable, runHeapStages, runMemory } from './scenarios/memory.js'
 import { guardFloodTable, runGuardFlood } from './scenarios/guard-flood.js'
 import { compactionTable, keeperTable, runKeeperBench, type KeeperBenchResult } from './scenarios/keeper.js'
+import { runHostile, type HostileResult } from './scenarios/hostile.js'
+import { hostileTables } from './scenarios/hostile-tables.js'
+import { prepareBeforeBuild, versionsIn } from './harness/before-build.js'
 import { cyclesTable, kbPerCycle, reconnectTimeoutMs, runCycles, secondHalfFrom, type CyclesRun } from './scenarios/cycles.js'
 import { floorMs, ladderTable, runLadder, type LadderRow } from './scenarios/size-ladder.js'
 import { measureFloor, runSyncPhases, syncPhasesTable } from './scenarios/sync-phases.js'
@@ -32,7 +35,7 @@ import { toMarkdown, writeResults, type Table } from './support/report.js'
 const args = process.argv.slice(2)
 const presetName = args.includes('--quick') ? 'quick' : 'full'
 const preset = presets[presetName]
-const known = ['coalescing', 'join', 'ladder', 'sync-phases', 'shaped-link', 'keystroke-path', 'typing', 'wire', 'join-wire', 'mesh', 'memory', 'guard-flood', 'keeper', 'cycles']
+const known = ['coalescing', 'join', 'ladder', 'sync-phases', 'shaped-link', 'keystroke-path', 'typing', 'wire', 'join-wire', 'mesh', 'memory', 'guard-flood', 'keeper', 'cycles', 'hostile']
 const requested = args.filter((a) => !a.startsWith('--'))
 for (const name of requested) {
   if (!known.includes(name)) {
@@ -56,11 +59,12 @@ const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'})`
 /** The tables of the scenario under way, and the targets it measured. */
 let sections: string[] = []
 let targets: string[][] = []
-const print = (table: Table, name: string, data: unknown): void => {
+/** Prints a table into the scenario's part of latest.md; with a name, writes `data` to results/<name>.json. */
+const print = (table: Table, name?: string, data?: unknown): void => {
   const markdown = toMarkdown(table)
   console.log(`\n${markdown}\n`)
   sections.push(markdown)
-  writeResults(name, data)
+  if (name !== undefined) writeResults(name, data)
 }
 const results = fileURLToPath(new URL('./results/', import.meta.url))
 
@@ -182,8 +186,30 @@ try {
     print(cyclesTable(runs, preset.cycles), 'cycles', runs)
     targets.push(cyclesTarget(runs))
   })
+  await scenario('hostile', async () => {
+    // Before issue 10: built from this repository's history into bench/.cache/ (once), or BENCH_BEFORE_DIST.
+    const before = prepareBeforeBuild()
+    const after = fileURLToPath(new URL('../dist', import.meta.url))
+    const directory = process.env['BENCH_HOSTILE_SNAPSHOTS']
+    const options = { ...preset.hostile, contenders: [{ label: 'before' as const, dist: before.dist }, { label: 'after' as const, dist: after }], ...(directory === undefined ? {} : { snapshots: directory }) }
+    const results = await runHostile(options, console.log)
+    writeResults('hostile', { before, options, results: rounded(results) })
+    const packages = ['yjs', '@trystero-p2p/core', 'node-datachannel']
+    const tables = hostileTables(results, {
+      options,
+      machine,
+      before: `the provider at commit ${before.commit} (${before.source === 'BENCH_BEFORE_DIST' ? 'given' : 'built with its own lock file by bench/harness/before-build.ts'})`,
+      versions: `Before: ${versionsIn(before.dist, packages)}; after: ${versionsIn(after, packages)}.`
+    })
+    for (const table of tables) print(table)
+  })
 } finally {
   documents.dispose()
+}
+
+/** Latencies to 0.01 ms: the JSON keeps thousands of them. */
+function rounded (results: HostileResult[]): HostileResult[] {
+  return results.map((r) => ({ ...r, runs: r.runs.map((run) => ({ ...run, latencies: run.latencies.map((ms) => Math.round(ms * 100) / 100) })) }))
 }
 
 const parts = known.map((name) => `${results}${name}.md`).filter((path) => existsSync(path)).map((path) => readFileSync(path, 'utf8').trim())

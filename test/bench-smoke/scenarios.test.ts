@@ -3,6 +3,7 @@
  * processes and WebRTC: so that `npm run bench` cannot rot. Asserts shapes and that our side
  * worked; never a time.
  */
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { presets } from '../../bench/presets.js'
 import { writeDocuments, type DocumentSet } from '../../bench/harness/documents.js'
@@ -20,6 +21,8 @@ import { runMemory, memoryTable, runHeapStages, heapStagesTable } from '../../be
 import { guardFloodAttacks, guardFloodTable, runGuardFlood } from '../../bench/scenarios/guard-flood.js'
 import { runKeeperBench, keeperTable } from '../../bench/scenarios/keeper.js'
 import { runCycles, cyclesTable, reconnectTimeoutMs } from '../../bench/scenarios/cycles.js'
+import { hostileCases, runHostile } from '../../bench/scenarios/hostile.js'
+import { hostileTables } from '../../bench/scenarios/hostile-tables.js'
 import { toMarkdown } from '../../bench/support/report.js'
 import { keeperBuilt } from '../support/keeper-process.js'
 
@@ -170,4 +173,30 @@ describe('bench scenarios (smoke)', () => {
     }
     expect(toMarkdown(cyclesTable(runs, smoke.cycles))).toContain('| KB per cycle from cycle 2 |')
   }, 4 * reconnectTimeoutMs)
+
+  it('hostile peers (after only: the smoke never builds the before tree)', async () => {
+    const options = { ...smoke.hostile, contenders: [{ label: 'after' as const, dist: fileURLToPath(new URL('../../dist', import.meta.url)) }] }
+    const results = await runHostile(options)
+    expect(results.map((r) => `${r.attack.kind} ${r.contender}`)).toEqual(hostileCases(options).map((c) => `${c.kind} after`))
+    const run = (kind: string) => results.find((r) => r.attack.kind === kind)!.runs[0]!
+    for (const result of results) {
+      const { survived, failure, probesSent, latencies, memory, stall } = result.runs[0]!
+      expect({ kind: result.attack.kind, survived, failure }).toEqual({ kind: result.attack.kind, survived: true, failure: null })
+      // Every edit of the third peer reached the victim; memory and stall were read.
+      expect(latencies).toHaveLength(probesSent)
+      expect(probesSent).toBeGreaterThan(0)
+      expect(memory.gone).not.toBeNull()
+      expect(stall!.peakRss).toBeGreaterThan(0)
+    }
+    for (const kind of ['broken JSON payload', 'broken JSON metadata']) expect(run(kind).reports.map((r) => r.message).join('\n')).toMatch(/handler throw/)
+    expect(run('unclaimed names').reports.map((r) => r.limit)).toContain('maxHeldBytes')
+    expect(run('missing history').reports.map((r) => r.limit)).toContain('maxPendingUpdates')
+    expect(run('step 1 flood').answers).toBeGreaterThan(0)
+    // Synced despite the silent peer; the killed peer dropped (both within the smoke's deadlines).
+    expect(run('silent peer').figureMs).not.toBeNull()
+    expect(run('SIGKILL').figureMs).not.toBeNull()
+    const tables = hostileTables(results, { options, machine: 'smoke', before: 'not run', versions: '' }).map(toMarkdown)
+    expect(tables).toHaveLength(5)
+    expect(tables[0]).toContain('| 1. one frame, broken JSON payload | — |')
+  }, 300_000)
 })
