@@ -26,6 +26,12 @@ export class ReportingObservable<Events extends ReportingEvents & { [K in keyof 
     }
   }
 
+  /** Both of the below as one function, for the parts of a provider that report through it. */
+  protected readonly report = (kind: 'error' | 'warning', error: TrysteroYjsError): void => {
+    if (kind === 'error') this.reportError(error)
+    else this.reportWarning(error)
+  }
+
   protected reportError (error: TrysteroYjsError): void {
     if (this.hasListeners('error')) this.emit('error', [error] as Parameters<Events['error']>)
     else console.error(error)

@@ -6,43 +6,24 @@
  */
 import type * as Y from 'yjs'
 import { Awareness } from 'y-protocols/awareness'
-import { roomCredentials, type RoomCredentials, type RoomRole } from './admission/room-keys.js'
-import { docChannelKey } from './channel-key.js'
+import type { RoomRole } from './admission/room-keys.js'
 import type { ProviderLimits } from './limits.js'
 import { TrysteroYjsError } from './errors.js'
 import { AwarenessSync } from './provider/awareness-sync.js'
-import { warmUpCompression } from './compact/deflate-raw.js'
 import { DocSession, type SessionHost } from './provider/doc-session.js'
-import { joinConfig, loadDefaultJoinRoom, resolveOptions, type ResolvedOptions, type TrysteroProviderOptions } from './provider/options.js'
+import type { ProviderStatus, TrysteroProviderEvents } from './provider/events.js'
+import { resolveOptions, type ResolvedOptions, type TrysteroProviderOptions } from './provider/options.js'
+import { RoomAccess } from './provider/room-access.js'
+import { SyncedWaiters } from './provider/synced-waiters.js'
 import { ReportingObservable } from './reporting-observable.js'
-import { SignalingMonitor, defaultStrategyRelaySockets, type SignalingStatus } from './signaling-status.js'
-import { RoomHub, type ChannelMember } from './room-hub.js'
-import { acquireRoom, type RoomLease } from './room-lease.js'
+import { SignalingMonitor, type SignalingStatus } from './signaling-status.js'
+import type { RoomLease } from './room-lease.js'
 import type { TrysteroConfig, TrysteroRoom } from './room-types.js'
 import { TrafficLedger, type Traffic } from './traffic.js'
 
 export { defaultAppId } from './provider/options.js'
 export type { ProviderOwnOptions, TrysteroProviderOptions } from './provider/options.js'
-
-export type ProviderStatus = 'connecting' | 'connected' | 'disconnected'
-
-/** Events, with lib0's `ObservableV2`: `provider.on('synced', (synced) => …)`. */
-export interface TrysteroProviderEvents {
-  /** y-websocket's `{status}`, plus y-webrtc's `{connected}`. */
-  status: (event: { status: ProviderStatus, connected: boolean }) => void
-  /** Synced state changed (PROTOCOL.md §3.4). Same as `synced`; y-websocket emits both. */
-  sync: (synced: boolean) => void
-  /** Synced state changed (PROTOCOL.md §3.4): `true` once every peer with the document answered. */
-  synced: (synced: boolean) => void
-  /** Peers that have this document open. `webrtcPeers`/`bcPeers` are y-webrtc's names. */
-  peers: (event: { added: string[], removed: string[], peers: string[], webrtcPeers: string[], bcPeers: string[] }) => void
-  /** Something that cost data or a sync: a message that could not be applied, a failed join or send. */
-  error: (error: TrysteroYjsError) => void
-  /** Something ignored safely: an unknown message, a peer without our protocol. */
-  warning: (warning: TrysteroYjsError) => void
-  /** The state of signaling changed: a relay connected, failed or came back (see `signaling`). */
-  signaling: (status: SignalingStatus) => void
-}
+export type { ProviderStatus, TrysteroProviderEvents } from './provider/events.js'
 
 /**
  * A Yjs provider over Trystero. Drop-in for `WebrtcProvider` from y-webrtc:
@@ -66,8 +47,6 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   /** The room id given to the constructor; `null` when a room object was given. */
   readonly roomId: string | null
 
-  private readonly fixedRoom: TrysteroRoom | null
-  private readonly channelKey: string
   private readonly ownsAwareness: boolean
   // `Config` types the constructor's options only: kept out of members, so that a provider of any
   // strategy is assignable to a plain `TrysteroProvider`.
@@ -82,41 +61,25 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   /** Bumped by every connect/disconnect, so that a join that finishes late knows it is stale. */
   private generation = 0
   private connecting: Promise<void> | null = null
-  /** The app left the room it gave us: it cannot be used again. */
-  private fixedRoomLeft = false
-  private lease: RoomLease | null = null
-  private session: DocSession | null = null
-  private room_: TrysteroRoom | null = null
-  private credentials: Promise<RoomCredentials | null> | null = null
-  private resyncTimer: ReturnType<typeof setInterval> | null = null
-  private syncedWaiters: Array<{ resolve: () => void, reject: (error: Error) => void }> = []
+  private readonly access: RoomAccess
+  /** While connected: the document's session on the room, and our lease on it if we joined it. */
+  private current: { session: DocSession, room: TrysteroRoom, lease: RoomLease | null } | null = null
+  private readonly syncedWaiters = new SyncedWaiters()
   private readonly signalingMonitor: SignalingMonitor
+  private readonly unwatchAwareness: () => void
 
   constructor (doc: Y.Doc, roomOrId: string | TrysteroRoom, options: TrysteroProviderOptions<Config> = {}) {
     super()
-    if (typeof roomOrId === 'string' ? roomOrId.length === 0 : typeof roomOrId?.makeAction !== 'function') {
-      throw new TrysteroYjsError('the second argument must be a non-empty room id or a Trystero room')
-    }
     this.options = resolveOptions(options)
     const { docName, awareness, resyncInterval, connect } = this.options.own
-    if (typeof roomOrId !== 'string' && this.options.secret !== null && 'password' in this.options.secret && (this.options.own.roomId === undefined || options.appId === undefined)) {
-      throw new TrysteroYjsError('a password with a room object needs options.appId and options.roomId, those the room was joined with: the room keys are bound to them')
-    }
+    this.access = new RoomAccess(roomOrId, this.options, options.appId !== undefined)
     this.doc = doc
-    this.roomId = typeof roomOrId === 'string' ? roomOrId : null
-    this.fixedRoom = typeof roomOrId === 'string' ? null : roomOrId
+    this.roomId = this.access.roomId
     this.docName = docName ?? (doc._item !== null ? doc.guid : '')
-    this.channelKey = docChannelKey(this.docName)
     this.ownsAwareness = awareness === undefined
     this.awareness = awareness ?? new Awareness(doc)
-    this.awarenessSync = new AwarenessSync(this.awareness, this, this.docName, {
-      error: (error) => this.reportError(error),
-      warning: (warning) => this.reportWarning(warning)
-    })
-    const { getRelaySockets, joinRoom } = this.options.own
-    this.signalingMonitor = new SignalingMonitor({
-      getRelaySockets: getRelaySockets ?? (joinRoom === undefined && this.fixedRoom === null ? defaultStrategyRelaySockets() : undefined),
-      urls: this.options.strategyConfig.relayConfig?.urls,
+    this.awarenessSync = new AwarenessSync(this.awareness, this, this.docName, this.report)
+    this.signalingMonitor = this.access.signalingMonitor({
       onChange: (status) => this.emit('signaling', [status]),
       onUnreachable: (error) => this.reportError(error)
     })
@@ -126,20 +89,13 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
       awarenessSync: this.awarenessSync,
       traffic: this.trafficLedger,
       limits: this.options.limits,
+      resyncInterval,
       peersChanged: (added, removed) => this.emitPeers(added, removed),
       syncInputsChanged: () => this.updateSynced(),
-      report: (kind, error) => kind === 'error' ? this.reportError(error) : this.reportWarning(error)
+      report: this.report
     }
-
     doc.on('destroy', this.onDocDestroy)
-    this.awareness.on('update', this.onAwarenessUpdate)
-    if (typeof window !== 'undefined' && typeof window.addEventListener === 'function') {
-      window.addEventListener('pagehide', this.onPageHide)
-      window.addEventListener('pageshow', this.onPageShow)
-    }
-    if (resyncInterval > 0) this.resyncTimer = setInterval(() => this.resync(), resyncInterval)
-    // The first compression of a process costs tens of ms: pay it now, not on a peer's step 2.
-    if (this.options.own.compactSync) void warmUpCompression()
+    this.unwatchAwareness = this.awarenessSync.watch(() => this.current?.session ?? null)
     if (connect) void this.connect()
   }
 
@@ -170,7 +126,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
 
   /** Trystero peer ids of the peers that have this document open. */
   get peers (): string[] {
-    return this.session?.peerIds ?? []
+    return this.current?.session.peerIds ?? []
   }
 
   /**
@@ -184,7 +140,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
 
   /** The Trystero room while connected (use it for your own actions, `ping`, …), else `null`. */
   get room (): TrysteroRoom | null {
-    return this.room_
+    return this.current?.room ?? null
   }
 
   /** This document's payload bytes and messages, both ways, since the provider was created. */
@@ -205,8 +161,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   /** Resolves the next time the provider is synced (at once if it is). Rejects if it is destroyed first. */
   whenSynced (): Promise<void> {
     if (this._synced) return Promise.resolve()
-    if (this.destroyed) return Promise.reject(new TrysteroYjsError('provider destroyed before it synced', { docName: this.docName }))
-    return new Promise((resolve, reject) => this.syncedWaiters.push({ resolve, reject }))
+    return this.syncedWaiters.wait()
   }
 
   /**
@@ -232,27 +187,15 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     let lease: RoomLease | null = null
     let session: DocSession
     try {
-      if (this.fixedRoomLeft) throw new TrysteroYjsError('the room given to this provider was left by the app; create a provider for a new room')
-      const credentials = await this.roomCredentials()
-      let room = this.fixedRoom
-      if (room === null) {
-        const joinRoom = this.options.own.joinRoom ?? await loadDefaultJoinRoom()
-        lease = await acquireRoom(joinRoom, joinConfig(this.options, credentials), this.roomId!, this.options.own.joinCallbacks)
-        room = lease.room
-      }
+      const entered = await this.access.enter()
+      lease = entered.lease
       if (generation !== this.generation) {
         await lease?.release()
         return
       }
       session = new DocSession(this.sessionHost, this)
-      const claimScope = this.fixedRoom === null ? { appId: this.options.strategyConfig.appId, roomId: this.roomId! } : undefined
-      const { peerHelloTimeout, connectionGuard, compactSync } = this.options.own
-      const hub = RoomHub.for(room, { peerHelloTimeout, credentials, limits: this.options.limits, claimScope, actOnGuard: connectionGuard, compactSync })
-      const member: ChannelMember = { ...session.member, roomLeft: () => this.onRoomLeft(session) }
-      session.bind(hub.attach(this.channelKey, member))
-      this.session = session
-      this.room_ = room
-      this.lease = lease
+      session.bind(this.access.attach(entered, this.docName, { ...session.member, roomLeft: () => this.onRoomLeft(session) }))
+      this.current = { session, room: entered.room, lease }
     } catch (error) {
       await lease?.release()
       if (generation !== this.generation) return
@@ -263,18 +206,9 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     this.awarenessSync.restoreLocal()
     this.setStatus('connected')
     // Listeners of the events above are app code: they may have disconnected us already.
-    if (this.session !== session) return
+    if (this.current?.session !== session) return
     session.start()
     this.updateSynced()
-  }
-
-  /** Derived once (PBKDF2 is slow on purpose), on first connect. */
-  private async roomCredentials (): Promise<RoomCredentials | null> {
-    const { secret } = this.options
-    this.credentials ??= secret === null
-      ? Promise.resolve(null)
-      : roomCredentials(secret, { appId: this.options.strategyConfig.appId, roomId: this.roomId ?? this.options.own.roomId ?? null })
-    return await this.credentials
   }
 
   /**
@@ -288,44 +222,35 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     const staleJoin = this.connecting
     this.connecting = null
     if (this._status === 'disconnected') return await staleJoin ?? undefined
-    const session = this.session
-    const lease = this.lease
-    this.lease = null
-    if (session !== null) {
+    const current = this.current
+    if (current !== null) {
       // Edits of this tick still go out; then our cursor disappears at the others at once (the
       // removal is sent while the session is open).
-      session.flushUpdates()
+      current.session.flushUpdates()
       this.awarenessSync.hideLocal('disconnect')
-      this.session = null
-      this.room_ = null
-      session.close()
+      this.current = null
+      current.session.close()
     }
     this.setStatus('disconnected')
     this.updateSynced()
-    await Promise.all([lease?.release(), staleJoin])
+    await Promise.all([current?.lease?.release(), staleJoin])
   }
 
   /** Sends step 1 to every peer with the document open; their step 2 fills any gap. */
   resync (): void {
-    this.session?.resync()
+    this.current?.session.resync()
   }
 
   /** Disconnects and releases everything. Also runs when the document is destroyed. */
   override async destroy (): Promise<void> {
     if (this.destroyed) return
     this.destroyed = true
-    if (this.resyncTimer !== null) clearInterval(this.resyncTimer)
     this.doc.off('destroy', this.onDocDestroy)
-    if (typeof window !== 'undefined' && typeof window.removeEventListener === 'function') {
-      window.removeEventListener('pagehide', this.onPageHide)
-      window.removeEventListener('pageshow', this.onPageShow)
-    }
     const left = this.disconnect()
-    this.awareness.off('update', this.onAwarenessUpdate)
+    // After disconnect() has sent our cursor's removal (synchronously, before it awaits).
+    this.unwatchAwareness()
     if (this.ownsAwareness) this.awareness.destroy()
-    for (const waiter of this.syncedWaiters.splice(0)) {
-      waiter.reject(new TrysteroYjsError('provider destroyed before it synced', { docName: this.docName }))
-    }
+    this.syncedWaiters.close(new TrysteroYjsError('provider destroyed before it synced', { docName: this.docName }))
     super.destroy()
     await left
   }
@@ -334,30 +259,15 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
 
   /** The room was left under us (by the app, through room.leave()): nothing can be sent. */
   private onRoomLeft (session: DocSession): void {
-    if (this.session !== session) return
+    const current = this.current
+    if (current?.session !== session) return
     this.generation++
-    if (this.fixedRoom !== null) this.fixedRoomLeft = true
-    this.session = null
-    this.room_ = null
-    const lease = this.lease
-    this.lease = null
-    void lease?.release()
+    this.access.roomLeft()
+    this.current = null
+    void current.lease?.release()
     session.abandon()
     this.setStatus('disconnected')
     this.updateSynced()
-  }
-
-  private readonly onAwarenessUpdate = (change: { added: number[], updated: number[], removed: number[] }, origin: unknown): void => {
-    if (this.session === null) return
-    const update = this.awarenessSync.outgoing(change, origin)
-    if (update !== null) this.session.sendAwareness(update)
-  }
-
-  private readonly onPageHide = (): void => this.awarenessSync.hideLocal('window unload')
-
-  /** A page restored from the back/forward cache comes back with its cursor. */
-  private readonly onPageShow = (event: Event): void => {
-    if ((event as PageTransitionEvent).persisted && this.session !== null) this.awarenessSync.restoreLocal()
   }
 
   private readonly onDocDestroy = (): void => {
@@ -367,12 +277,12 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   // --- state ---
 
   private updateSynced (): void {
-    const synced = this._status === 'connected' && this.session !== null && this.session.synced
+    const synced = this._status === 'connected' && this.current !== null && this.current.session.synced
     if (synced === this._synced) return
     this._synced = synced
     this.emit('sync', [synced])
     this.emit('synced', [synced])
-    if (synced) for (const waiter of this.syncedWaiters.splice(0)) waiter.resolve()
+    if (synced) this.syncedWaiters.resolveAll()
   }
 
   private setStatus (status: ProviderStatus): void {

@@ -126,6 +126,6 @@ export abstract class LwwChannel extends ReportingObservable<SyncedLwwEvents> {
       this.channel = null
       this.remotePeers.clear()
     },
-    report: (kind, error) => kind === 'error' ? this.reportError(error) : this.reportWarning(error)
+    report: this.report
   }
 }

@@ -6,11 +6,10 @@
 import { applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates, type Awareness } from 'y-protocols/awareness'
 import { TrysteroYjsError } from '../errors.js'
 import { decodeAwarenessEntries, encodeAwarenessEntries } from '../protocol/awareness-entries.js'
+import { watchPage } from './page-lifecycle.js'
 
-export interface AwarenessSyncReporter {
-  error: (error: TrysteroYjsError) => void
-  warning: (warning: TrysteroYjsError) => void
-}
+/** Where what the awareness refuses is reported (the provider's `error` and `warning` events). */
+export type AwarenessSyncReport = (kind: 'error' | 'warning', error: TrysteroYjsError) => void
 
 /**
  * A provider's awareness normally has one client id per peer; a peer that announces more is
@@ -37,7 +36,7 @@ export class AwarenessSync {
     readonly awareness: Awareness,
     private readonly origin: unknown,
     private readonly docName: string,
-    private readonly reporter: AwarenessSyncReporter
+    private readonly report: AwarenessSyncReport
   ) {}
 
   /** The peer that speaks for a client id, or `null` if none has. */
@@ -77,7 +76,7 @@ export class AwarenessSync {
     try {
       entries = decodeAwarenessEntries(update)
     } catch (error) {
-      this.reporter.error(new TrysteroYjsError('malformed awareness update rejected', {
+      this.report('error', new TrysteroYjsError('malformed awareness update rejected', {
         peerId, messageType: 'awareness', byteLength, docName: this.docName, cause: error
       }))
       return
@@ -91,7 +90,7 @@ export class AwarenessSync {
         this.claim(clientID, peerId)
         return true
       }
-      this.reporter.warning(new TrysteroYjsError(`awareness entry for client ${clientID} dropped: ${why}`, {
+      this.report('warning', new TrysteroYjsError(`awareness entry for client ${clientID} dropped: ${why}`, {
         peerId, messageType: 'awareness', byteLength, docName: this.docName
       }))
       return false
@@ -141,6 +140,28 @@ export class AwarenessSync {
       }
     }
     this.owners.set(clientID, peerId)
+  }
+
+  /**
+   * Sends our own awareness changes to the session `current()` returns (none while disconnected),
+   * hides our state when the page goes away (`pagehide`: no `disconnect()` comes) and shows it
+   * again when a restored page returns while connected. Returns the function that stops it all.
+   */
+  watch (current: () => { sendAwareness: (update: Uint8Array) => void } | null): () => void {
+    const onUpdate = (change: { added: number[], updated: number[], removed: number[] }, origin: unknown): void => {
+      const session = current()
+      const update = session === null ? null : this.outgoing(change, origin)
+      if (update !== null) session!.sendAwareness(update)
+    }
+    this.awareness.on('update', onUpdate)
+    const unwatchPage = watchPage({
+      hidden: () => this.hideLocal('window unload'),
+      restored: () => { if (current() !== null) this.restoreLocal() }
+    })
+    return () => {
+      this.awareness.off('update', onUpdate)
+      unwatchPage()
+    }
   }
 
   /** Hides our state (peers see it go at once) and keeps it for `restoreLocal()`. */

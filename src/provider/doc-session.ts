@@ -28,6 +28,8 @@ export interface SessionHost {
   readonly awarenessSync: AwarenessSync
   readonly traffic: TrafficLedger
   readonly limits: Readonly<ProviderLimits>
+  /** The provider's `resyncInterval` (0: off): a step 1 to every peer that often while connected. */
+  readonly resyncInterval: number
   /** Peers opened or closed the document. */
   peersChanged: (added: string[], removed: string[]) => void
   /** Something `synced` depends on changed. */
@@ -46,6 +48,7 @@ export class DocSession {
   /** Per peer, the state vector of its HELLO or OPEN we answered: its step 1 with the same is answered already. */
   private readonly earlyAnswered = new Map<string, Uint8Array>()
   private warnedReadOnly = false
+  private resyncTimer: ReturnType<typeof setInterval> | null = null
 
   /** `origin` marks what the session applies (the provider), so that it is never sent back out. */
   constructor (private readonly host: SessionHost, private readonly origin: unknown) {
@@ -121,6 +124,7 @@ export class DocSession {
   /** Starts syncing with the peers that had the document open before we attached. */
   start (): void {
     for (const peerId of this.channel?.openPeers() ?? []) this.peerOpened(peerId)
+    if (this.host.resyncInterval > 0) this.resyncTimer = setInterval(() => this.resync(), this.host.resyncInterval)
   }
 
   get peerIds (): string[] {
@@ -158,6 +162,7 @@ export class DocSession {
   /** The room went away under us: nothing can be sent any more. */
   abandon (): void {
     this.channel = null
+    if (this.resyncTimer !== null) clearInterval(this.resyncTimer)
     this.host.doc.off('afterTransaction', this.onReadOnlyUpdate)
     this.intake.clear()
     const removed = this.peers.ids
