@@ -14,6 +14,12 @@ export const attackerChannels = new WeakMap<object, RTCDataChannel>()
 /** Every connection made with it: Trystero leaves some open (close them at the end). */
 export const attackerConnections = new Set<PolyfillPeerConnection>()
 
+/** Closes every attacker connection made so far (after a test or a run). */
+export const closeAttackerConnections = (): void => {
+  for (const connection of attackerConnections) connection.close()
+  attackerConnections.clear()
+}
+
 export class AttackerPeerConnection extends PolyfillPeerConnection {
   constructor (config?: RTCConfiguration) {
     super({ ...config, bindAddress: '127.0.0.1' } as RTCConfiguration)

@@ -2,11 +2,12 @@
  * The provider's behaviour over real WebRTC data channels (node-datachannel on loopback), with
  * real signaling servers on 127.0.0.1. Each strategy's test file runs this same suite.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { TrysteroProvider, TrysteroYjsError, docChannelKey, type TrysteroProviderOptions, type TrysteroRoom } from '../../src/index.js'
 import { hostileFrames } from './hostile-frames.js'
-import { closeAllConnections, createTrysteroPeer, startSignaling, type Signaling, type StrategyName, type TrysteroPeer } from './trystero-peer.js'
+import type { StrategyName, TrysteroPeer } from './trystero-peer.js'
+import { useWebRtcFixture } from './webrtc-fixture.js'
 import { converged, on, until } from './wait.js'
 
 interface LivePeer {
@@ -20,37 +21,18 @@ const meshDeadlineMs = 45_000
 
 export const describeProviderOverWebRTC = (strategy: StrategyName): void => {
   describe(`TrysteroProvider over real WebRTC (${strategy})`, () => {
-    let signaling: Signaling
-    let peers: TrysteroPeer[] = []
-    let providers: TrysteroProvider[] = []
-    let roomCounter = 0
+    const fixture = useWebRtcFixture(strategy)
     let roomId = ''
 
-    beforeAll(async () => {
-      signaling = await startSignaling(strategy)
-    })
-    afterEach(async () => {
-      await Promise.all(providers.map(async (p) => await p.destroy()))
-      for (const peer of peers) peer.closeRelays()
-      await closeAllConnections()
-      providers = []
-      peers = []
-    })
-    afterAll(async () => {
-      await signaling.close()
-    })
-
     const newRoom = (): string => {
-      roomId = `${strategy}-room-${++roomCounter}-${Math.random().toString(36).slice(2)}`
+      roomId = fixture.roomId(`${strategy}-room`)
       return roomId
     }
 
     const join = async (options: TrysteroProviderOptions = {}): Promise<LivePeer> => {
-      const peer = await createTrysteroPeer(signaling)
-      peers.push(peer)
+      const peer = await fixture.peer()
       const doc = new Y.Doc()
-      const provider = new TrysteroProvider(doc, roomId, { ...peer.config, joinRoom: peer.joinRoom, ...options })
-      providers.push(provider)
+      const provider = fixture.provider(new TrysteroProvider(doc, roomId, { ...peer.config, joinRoom: peer.joinRoom, ...options }))
       return { peer, doc, provider }
     }
 
@@ -173,8 +155,7 @@ export const describeProviderOverWebRTC = (strategy: StrategyName): void => {
       a.doc.getText('t').insert(0, 'before')
       await converge([a, b], (d) => d.getText('t').toString())
       await fullMesh([a, b])
-      const hostile = await createTrysteroPeer(signaling)
-      peers.push(hostile)
+      const hostile = await fixture.peer()
       const hostileRoom: TrysteroRoom = hostile.joinRoom(hostile.config, roomId)
       const action = hostileRoom.makeAction(docChannelKey(''))
       const joinedA = new Promise<void>((resolve) => {
@@ -197,13 +178,11 @@ export const describeProviderOverWebRTC = (strategy: StrategyName): void => {
 
     it("shares a room the app joined itself, and the app's onPeerJoin keeps firing", async () => {
       newRoom()
-      const appPeer = await createTrysteroPeer(signaling)
-      peers.push(appPeer)
+      const appPeer = await fixture.peer()
       const appRoom: TrysteroRoom = appPeer.joinRoom(appPeer.config, roomId)
       const joinedAtApp: string[] = []
       appRoom.onPeerJoin = (id) => joinedAtApp.push(id)
-      const a = new TrysteroProvider(new Y.Doc(), appRoom)
-      providers.push(a)
+      const a = fixture.provider(new TrysteroProvider(new Y.Doc(), appRoom))
       const b = await join()
       await until('A and B synced', () => a.synced && a.peers.length === 1, [on(a, 'synced'), on(a, 'peers')], meshDeadlineMs)
       expect(joinedAtApp).toEqual([b.peer.selfId])

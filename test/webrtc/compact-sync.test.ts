@@ -6,11 +6,11 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { TrysteroProvider, type TrysteroProviderOptions } from '../../src/index.js'
-import { closeAllConnections, createTrysteroPeer, startSignaling, type Signaling, type TrysteroPeer } from '../support/trystero-peer.js'
 import { converged, on, until } from '../support/wait.js'
+import { useWebRtcFixture } from '../support/webrtc-fixture.js'
 
 const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 const trace = resolve(repoRoot, '..', 'shared', 'data', 'editing-traces', 'automerge-paper.json.gz')
@@ -30,34 +30,19 @@ const documentState = async (): Promise<{ update: Uint8Array, source: string }> 
 }
 
 describe('compact sync over real WebRTC', () => {
-  let signaling: Signaling
-  let peers: TrysteroPeer[] = []
-  let providers: TrysteroProvider[] = []
+  const fixture = useWebRtcFixture('mqtt')
   let room = ''
-  let counter = 0
-
-  beforeAll(async () => { signaling = await startSignaling('mqtt') })
-  afterEach(async () => {
-    await Promise.all(providers.map(async (p) => await p.destroy()))
-    for (const peer of peers) peer.closeRelays()
-    await closeAllConnections()
-    providers = []
-    peers = []
-  })
-  afterAll(async () => { await signaling.close() })
 
   const join = async (state: Uint8Array | null, options: TrysteroProviderOptions = {}) => {
-    const peer = await createTrysteroPeer(signaling)
-    peers.push(peer)
+    const peer = await fixture.peer()
     const doc = new Y.Doc()
     if (state !== null) Y.applyUpdate(doc, state)
-    const provider = new TrysteroProvider(doc, room, { ...peer.config, joinRoom: peer.joinRoom, ...options })
-    providers.push(provider)
+    const provider = fixture.provider(new TrysteroProvider(doc, room, { ...peer.config, joinRoom: peer.joinRoom, ...options }))
     return { peer, doc, provider }
   }
 
   it('sends a real document to a fresh peer compact: a fraction of its V1 bytes, the same document', async () => {
-    room = `compact-${++counter}-${Math.random().toString(36).slice(2)}`
+    room = fixture.roomId('compact')
     const { update, source } = await documentState()
     const holder = await join(update)
     await holder.provider.whenSynced()
@@ -71,7 +56,7 @@ describe('compact sync over real WebRTC', () => {
   }, 60_000)
 
   it('syncs a room mixing a peer with compactSync: false and two compact peers, both ways, and a paste after', async () => {
-    room = `compact-${++counter}-${Math.random().toString(36).slice(2)}`
+    room = fixture.roomId('compact')
     const { update } = await documentState()
     const holder = await join(update)
     const old = await join(null, { compactSync: false })

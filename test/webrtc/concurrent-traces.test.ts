@@ -5,41 +5,27 @@
  * must come over the network from the other peer — so the recorded concurrency is kept, and both
  * peers must end with the trace's `endContent`. Skipped, saying where it looked, without the traces.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { TrysteroProvider } from '../../src/index.js'
 import { ConcurrentReplay, loadConcurrentTrace } from '../support/concurrent-trace.js'
-import { closeAllConnections, createTrysteroPeer, startSignaling, type Signaling, type TrysteroPeer } from '../support/trystero-peer.js'
 import { converged, on, until } from '../support/wait.js'
+import { useWebRtcFixture } from '../support/webrtc-fixture.js'
 
 const deadline = 120_000
 
 describe('concurrent editing traces through real peers', () => {
-  let signaling: Signaling
-  let peers: TrysteroPeer[] = []
-  let providers: TrysteroProvider[] = []
-
-  beforeAll(async () => { signaling = await startSignaling('mqtt') })
-  afterEach(async () => {
-    await Promise.all(providers.map(async (p) => await p.destroy()))
-    for (const peer of peers) peer.closeRelays()
-    await closeAllConnections()
-    providers = []
-    peers = []
-  })
-  afterAll(async () => await signaling.close())
+  const fixture = useWebRtcFixture('mqtt')
 
   for (const name of ['friendsforever', 'clownschool']) {
     const { trace, path } = loadConcurrentTrace(name)
     it.skipIf(trace === null)(`${name}: both peers end with the recorded text${trace === null ? ` (skipped: no trace at ${path})` : ''}`, async () => {
-      const roomId = `trace-${name}-${Math.random().toString(36).slice(2)}`
+      const roomId = fixture.roomId(`trace-${name}`)
       const live: Array<{ doc: Y.Doc, provider: TrysteroProvider }> = []
       for (let agent = 0; agent < trace!.numAgents; agent++) {
-        const peer = await createTrysteroPeer(signaling)
-        peers.push(peer)
+        const peer = await fixture.peer()
         const doc = new Y.Doc()
-        const provider = new TrysteroProvider(doc, roomId, { ...peer.config, joinRoom: peer.joinRoom })
-        providers.push(provider)
+        const provider = fixture.provider(new TrysteroProvider(doc, roomId, { ...peer.config, joinRoom: peer.joinRoom }))
         live.push({ doc, provider })
       }
       await until('the peers synced with each other', () => live.every(({ provider }) => provider.synced && provider.peers.length === live.length - 1),

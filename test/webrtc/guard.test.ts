@@ -7,46 +7,33 @@
  * joined are buffered without limit.
  */
 import { fileURLToPath } from 'node:url'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { RTCPeerConnection as PolyfillPeerConnection } from 'node-datachannel/polyfill'
 import { TrysteroProvider, type TrysteroRoom } from '../../src/index.js'
 import { connectionGuard, guardRtcPolyfill, type ConnectionGuardOptions } from '../../src/guard/index.js'
 import { trysteroRoomToken } from '../../src/guard/trystero-framing.js'
 import { ChildPeer } from '../../bench/harness/child-peer.js'
-import { attackerChannels, attackerConnections, AttackerPeerConnection, attackFrames, brokenJsonFrame, sendAll } from '../../bench/harness/guard-attacks.js'
+import { attackerChannels, AttackerPeerConnection, closeAttackerConnections, attackFrames, brokenJsonFrame, sendAll } from '../../bench/harness/guard-attacks.js'
 import type { VictimConfig } from '../../bench/harness/guard-victim-process.js'
-import { closeAllConnections, createTrysteroPeer, startSignaling, type Signaling, type TrysteroPeer } from '../support/trystero-peer.js'
 import { on, until } from '../support/wait.js'
+import type { TrysteroPeer } from '../support/trystero-peer.js'
+import { useWebRtcFixture } from '../support/webrtc-fixture.js'
 
 const victimScript = fileURLToPath(new URL('../../bench/harness/guard-victim-process.ts', import.meta.url))
 const appId = 'trystero-yjs-guard-test'
 const MiB = 1024 * 1024
 
 describe('connection guard over real WebRTC', () => {
-  let signaling: Signaling
   const children: ChildPeer[] = []
-  const rooms: TrysteroRoom[] = []
-  const providers: TrysteroProvider[] = []
-  const peers: TrysteroPeer[] = []
-  let roomCounter = 0
-
-  beforeAll(async () => { signaling = await startSignaling('mqtt') })
-  afterEach(async () => {
-    await Promise.all(children.splice(0).map(async (child) => await child.close()))
-    await Promise.all(providers.splice(0).map(async (provider) => await provider.destroy()))
-    await Promise.all(rooms.splice(0).map(async (room) => { room.onPeerJoin = null; await room.leave() }))
-    for (const peer of peers.splice(0)) peer.closeRelays()
-    for (const connection of attackerConnections) connection.close()
-    attackerConnections.clear()
-    await closeAllConnections()
+  const fixture = useWebRtcFixture('mqtt', {
+    first: async () => { await Promise.all(children.splice(0).map(async (child) => await child.close())) },
+    last: closeAttackerConnections
   })
-  afterAll(async () => { await signaling.close() })
-
-  const newRoomId = (): string => `guard-${++roomCounter}-${Math.random().toString(36).slice(2)}`
+  const newRoomId = (): string => fixture.roomId('guard')
 
   const spawnVictim = async (roomId: string, options: Partial<VictimConfig>): Promise<{ victim: ChildPeer, victimId: string }> => {
-    const config: VictimConfig = { brokerUrl: signaling.url, appId, roomId, guarded: true, ...options }
+    const config: VictimConfig = { brokerUrl: fixture.signaling.url, appId, roomId, guarded: true, ...options }
     const victim = await ChildPeer.spawn(victimScript, { GUARD_VICTIM_CONFIG: JSON.stringify(config) })
     children.push(victim)
     const { selfId } = await victim.request<{ selfId: string }>('state')
@@ -55,10 +42,9 @@ describe('connection guard over real WebRTC', () => {
 
   /** A room member that has no document open, with raw access to its channel to the victim. */
   const joinAttacker = async (roomId: string, victimId: string): Promise<{ room: TrysteroRoom, channel: RTCDataChannel, roomToken: string, attackerId: string }> => {
-    const peer = await createTrysteroPeer(signaling, appId)
-    peers.push(peer)
+    const peer = await fixture.peer(appId)
     const room = peer.joinRoom({ ...peer.config, rtcPolyfill: AttackerPeerConnection }, roomId)
-    rooms.push(room)
+    fixture.room(room)
     const wakers = new Set<() => void>()
     room.onPeerJoin = () => { for (const wake of wakers) wake() }
     await until('the attacker to see the victim', () => victimId in room.getPeers(),
@@ -69,13 +55,12 @@ describe('connection guard over real WebRTC', () => {
   }
 
   const joinHonest = async (roomId: string): Promise<{ provider: TrysteroProvider, doc: Y.Doc, selfId: string }> => {
-    const peer = await createTrysteroPeer(signaling, appId)
-    peers.push(peer)
+    const peer = await fixture.peer(appId)
     const doc = new Y.Doc()
     const provider = new TrysteroProvider(doc, roomId, { ...peer.config, joinRoom: peer.joinRoom })
     // Expected: the attacker has no room channel, so it never says HELLO.
     provider.on('warning', () => {})
-    providers.push(provider)
+    fixture.provider(provider)
     return { provider, doc, selfId: peer.selfId }
   }
 
@@ -156,14 +141,10 @@ describe('connection guard over real WebRTC', () => {
     class Recorded extends Guarded {
       constructor (config?: RTCConfiguration) { super(config); closeLater.add(this) }
     }
-    const [a, b] = [await createTrysteroPeer(signaling, appId), await createTrysteroPeer(signaling, appId)]
-    peers.push(a!, b!)
+    const [a, b] = [await fixture.peer(appId), await fixture.peer(appId)]
     const roomIds = [newRoomId(), newRoomId()]
-    const join = (peer: TrysteroPeer, roomId: string): TrysteroRoom => {
-      const room = peer.joinRoom({ ...peer.config, rtcPolyfill: Recorded }, roomId)
-      rooms.push(room)
-      return room
-    }
+    // Left in the finally below, before their connections are closed.
+    const join = (peer: TrysteroPeer, roomId: string): TrysteroRoom => peer.joinRoom({ ...peer.config, rtcPolyfill: Recorded }, roomId)
     const roomsOfA = roomIds.map((id) => join(a!, id))
     const roomsOfB = roomIds.map((id) => join(b!, id))
     const wakers = new Set<() => void>()
@@ -182,7 +163,7 @@ describe('connection guard over real WebRTC', () => {
       expect(fingerprint(first!.localDescription?.sdp)).not.toBe(fingerprint(other.localDescription?.sdp))
     } finally {
       for (const room of [...roomsOfA, ...roomsOfB]) room.onPeerJoin = null
-      await Promise.all(rooms.splice(0).map(async (room) => await room.leave()))
+      await Promise.all([...roomsOfA, ...roomsOfB].map(async (room) => await room.leave()))
       for (const connection of closeLater) connection.close()
     }
   })

@@ -5,19 +5,20 @@
  * are in this process (one Trystero module instance each).
  */
 import { fileURLToPath } from 'node:url'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { docChannelKey, TrysteroProvider, TrysteroYjsError, type TrysteroProviderOptions, type TrysteroRoom } from '../../src/index.js'
 import { trysteroRoomToken } from '../../src/guard/trystero-framing.js'
 import { decodeFrame, encodeFrame } from '../../src/protocol/doc-messages.js'
 import { encodeRoomMessage, protocolVersion, roomChannelName } from '../../src/protocol/room-messages.js'
 import { ChildPeer } from '../../bench/harness/child-peer.js'
-import { attackerChannels, attackerConnections, AttackerPeerConnection, attackFrames, brokenJsonFrame, sendAll } from '../../bench/harness/guard-attacks.js'
+import { attackerChannels, AttackerPeerConnection, closeAttackerConnections, attackFrames, brokenJsonFrame, sendAll } from '../../bench/harness/guard-attacks.js'
 import type { VictimConfig } from '../../bench/harness/guard-victim-process.js'
 import { craftUpdate } from '../support/craft-update.js'
 import { generateHostileMessages } from '../support/hostile-fuzz.js'
-import { closeAllConnections, createTrysteroPeer, startSignaling, type Signaling, type TrysteroPeer } from '../support/trystero-peer.js'
 import { converged, nextEvent, on, until } from '../support/wait.js'
+import type { TrysteroPeer } from '../support/trystero-peer.js'
+import { useWebRtcFixture } from '../support/webrtc-fixture.js'
 
 const victimScript = fileURLToPath(new URL('../../bench/harness/guard-victim-process.ts', import.meta.url))
 const appId = 'trystero-yjs-hostile-test'
@@ -27,31 +28,19 @@ const deadline = 45_000
 interface Report { kind: 'error' | 'warning', message: string, peerId?: string, limit?: string, figure?: number }
 
 describe('hostile peers, crashes and stops over real WebRTC', () => {
-  let signaling: Signaling
   const children: ChildPeer[] = []
-  const rooms: TrysteroRoom[] = []
-  const providers: TrysteroProvider[] = []
-  const peers: TrysteroPeer[] = []
-  let counter = 0
-
-  beforeAll(async () => { signaling = await startSignaling('mqtt') })
-  afterEach(async () => {
-    for (const child of children) if (child.alive) child.signal('SIGCONT')
-    await Promise.all(children.splice(0).map(async (child) => await child.close()))
-    await Promise.all(providers.splice(0).map(async (provider) => await provider.destroy()))
-    await Promise.all(rooms.splice(0).map(async (room) => { room.onPeerJoin = null; await room.leave() }))
-    for (const peer of peers.splice(0)) peer.closeRelays()
-    for (const connection of attackerConnections) connection.close()
-    attackerConnections.clear()
-    await closeAllConnections()
+  const fixture = useWebRtcFixture('mqtt', {
+    first: async () => {
+      for (const child of children) if (child.alive) child.signal('SIGCONT')
+      await Promise.all(children.splice(0).map(async (child) => await child.close()))
+    },
+    last: closeAttackerConnections
   })
-  afterAll(async () => { await signaling.close() })
-
-  const newRoomId = (): string => `hostile-${++counter}-${Math.random().toString(36).slice(2)}`
+  const newRoomId = (): string => fixture.roomId('hostile')
 
   /** A provider in a child process, with the provider's own guard, as an app would run it. */
   const spawnPeer = async (roomId: string, providerOptions: Record<string, unknown> = {}): Promise<{ child: ChildPeer, selfId: string }> => {
-    const config: VictimConfig = { brokerUrl: signaling.url, appId, roomId, guarded: true, providerGuard: true, providerOptions }
+    const config: VictimConfig = { brokerUrl: fixture.signaling.url, appId, roomId, guarded: true, providerGuard: true, providerOptions }
     const child = await ChildPeer.spawn(victimScript, { GUARD_VICTIM_CONFIG: JSON.stringify(config) })
     children.push(child)
     const { selfId } = await child.request<{ selfId: string }>('state')
@@ -59,21 +48,19 @@ describe('hostile peers, crashes and stops over real WebRTC', () => {
   }
 
   const join = async (roomId: string, options: TrysteroProviderOptions = {}): Promise<{ peer: TrysteroPeer, doc: Y.Doc, provider: TrysteroProvider }> => {
-    const peer = await createTrysteroPeer(signaling, appId)
-    peers.push(peer)
+    const peer = await fixture.peer(appId)
     const doc = new Y.Doc()
     const provider = new TrysteroProvider(doc, roomId, { ...peer.config, joinRoom: peer.joinRoom, ...options })
     provider.on('warning', () => {})
-    providers.push(provider)
+    fixture.provider(provider)
     return { peer, doc, provider }
   }
 
   /** A room member with raw Trystero calls and raw access to its data channel to `victimId`. */
   const joinRaw = async (roomId: string, victimId: string): Promise<{ peer: TrysteroPeer, room: TrysteroRoom, channel: RTCDataChannel, roomToken: string }> => {
-    const peer = await createTrysteroPeer(signaling, appId)
-    peers.push(peer)
+    const peer = await fixture.peer(appId)
     const room = peer.joinRoom({ ...peer.config, rtcPolyfill: AttackerPeerConnection }, roomId)
-    rooms.push(room)
+    fixture.room(room)
     await new Promise<void>((resolve) => { room.onPeerJoin = (id) => { if (id === victimId) resolve() } })
     const channel = attackerChannels.get(room.getPeers()[victimId] as object)!
     return { peer, room, channel, roomToken: await trysteroRoomToken(appId, roomId) }

@@ -1,35 +1,22 @@
 /** SyncedLWWRegister and DeltaSyncedLWWMap between real peers (node-datachannel, local MQTT broker). */
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DeltaSyncedLWWMap, SyncedLWWMap, SyncedLWWRegister } from '../../src/lww/index.js'
 import type { TrysteroRoom } from '../../src/room-types.js'
-import { closeAllConnections, createTrysteroPeer, startSignaling, type TrysteroPeer } from '../support/trystero-peer.js'
 import { on, until } from '../support/wait.js'
+import { useWebRtcFixture } from '../support/webrtc-fixture.js'
 
-const signaling = await startSignaling('mqtt')
 const deadlineMs = 45_000
 
 describe('synced LWW types over real WebRTC (mqtt)', () => {
-  let peers: TrysteroPeer[] = []
-  let rooms: TrysteroRoom[] = []
-  let roomCounter = 0
-  afterEach(async () => {
-    await Promise.all(rooms.map(async (room) => await room.leave()))
-    for (const peer of peers) peer.closeRelays()
-    await closeAllConnections()
-    peers = []
-    rooms = []
-  })
-  afterAll(async () => await signaling.close())
+  const fixture = useWebRtcFixture('mqtt')
 
   const joinRooms = async (n: number): Promise<TrysteroRoom[]> => {
-    const roomId = `lww-${++roomCounter}-${Math.random().toString(36).slice(2)}`
+    const roomId = fixture.roomId('lww')
     const joined: TrysteroRoom[] = []
     for (let i = 0; i < n; i++) {
-      const peer = await createTrysteroPeer(signaling)
-      peers.push(peer)
-      joined.push(peer.joinRoom(peer.config, roomId))
+      const peer = await fixture.peer()
+      joined.push(fixture.room(peer.joinRoom(peer.config, roomId)))
     }
-    rooms.push(...joined)
     return joined
   }
 

@@ -3,57 +3,33 @@
  * bypass of Trystero's password check, a wrong key, a viewer writing, a cursor taken while its
  * owner is away, and an edit forged under another peer's client id. PROTOCOL.md §3.6 and §5.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { deriveRoomKeys, docChannelKey, TrysteroProvider, TrysteroYjsError, type TrysteroProviderOptions, type TrysteroRoom } from '../../src/index.js'
 import { encodeAwarenessEntries } from '../../src/protocol/awareness-entries.js'
 import { encodeFrame } from '../../src/protocol/doc-messages.js'
 import { decodeRoomMessage, encodeRoomMessage, protocolVersion, roomChannelName } from '../../src/protocol/room-messages.js'
 import { syncUpdateEnvelope } from '../support/hostile-frames.js'
-import { closeAllConnections, createTrysteroPeer, startSignaling, type Signaling, type TrysteroPeer } from '../support/trystero-peer.js'
+import type { TrysteroPeer } from '../support/trystero-peer.js'
 import { converged, nextEvent, on, until } from '../support/wait.js'
+import { useWebRtcFixture } from '../support/webrtc-fixture.js'
 
 const deadline = 45_000
 const password = 'the vault password'
 
 describe('private rooms over real WebRTC', () => {
-  let signaling: Signaling
-  let peers: TrysteroPeer[] = []
-  let providers: TrysteroProvider[] = []
-  let rooms: TrysteroRoom[] = []
-  let counter = 0
-
-  beforeAll(async () => { signaling = await startSignaling('mqtt') })
-  afterEach(async () => {
-    await Promise.all(providers.map(async (p) => await p.destroy()))
-    await Promise.all(rooms.map(async (r) => await r.leave()))
-    for (const peer of peers) peer.closeRelays()
-    await closeAllConnections()
-    providers = []
-    rooms = []
-    peers = []
-  })
-  afterAll(async () => await signaling.close())
-
-  const roomName = (what: string): string => `${what}-${++counter}-${Math.random().toString(36).slice(2)}`
-
-  const newPeer = async (): Promise<TrysteroPeer> => {
-    const peer = await createTrysteroPeer(signaling)
-    peers.push(peer)
-    return peer
-  }
+  const fixture = useWebRtcFixture('mqtt')
+  const roomName = fixture.roomId
+  const newPeer = async (): Promise<TrysteroPeer> => await fixture.peer()
 
   const provide = (peer: TrysteroPeer, room: string | TrysteroRoom, options: TrysteroProviderOptions = {}): { doc: Y.Doc, provider: TrysteroProvider } => {
     const doc = new Y.Doc()
-    const provider = new TrysteroProvider(doc, room, { ...peer.config, joinRoom: peer.joinRoom, ...options })
-    providers.push(provider)
+    const provider = fixture.provider(new TrysteroProvider(doc, room, { ...peer.config, joinRoom: peer.joinRoom, ...options }))
     return { doc, provider }
   }
 
   const joinRaw = (peer: TrysteroPeer, roomId: string, callbacks?: Parameters<TrysteroPeer['joinRoom']>[2]): TrysteroRoom => {
-    const room = peer.joinRoom(peer.config, roomId, callbacks)
-    rooms.push(room)
-    return room
+    return fixture.room(peer.joinRoom(peer.config, roomId, callbacks))
   }
 
   /**

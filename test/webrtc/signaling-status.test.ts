@@ -2,39 +2,24 @@
  * `provider.signaling` over Trystero's Nostr strategy in Node (its sockets are `ws` WebSockets),
  * against the local relay and an address where nothing listens (127.0.0.1:1, refused at once).
  */
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { TrysteroProvider, type SignalingStatus, type TrysteroYjsError } from '../../src/index.js'
-import { closeAllConnections, createTrysteroPeer, startSignaling, type Signaling, type TrysteroPeer } from '../support/trystero-peer.js'
 import { nextEvent, on, until } from '../support/wait.js'
+import { useWebRtcFixture } from '../support/webrtc-fixture.js'
 
 const nowhere = 'ws://127.0.0.1:1'
-let signaling: Signaling
-let peers: TrysteroPeer[] = []
-let providers: TrysteroProvider[] = []
-
-beforeAll(async () => { signaling = await startSignaling('nostr') })
-afterEach(async () => {
-  await Promise.all(providers.map(async (p) => await p.destroy()))
-  for (const peer of peers) peer.closeRelays()
-  await closeAllConnections()
-  providers = []
-  peers = []
-})
-afterAll(async () => { await signaling.close() })
+const fixture = useWebRtcFixture('nostr')
 
 const join = async (urls: string[]): Promise<TrysteroProvider> => {
-  const peer = await createTrysteroPeer(signaling)
-  peers.push(peer)
-  const provider = new TrysteroProvider(new Y.Doc(), `signaling-${Math.random().toString(36).slice(2)}`, {
+  const peer = await fixture.peer()
+  return fixture.provider(new TrysteroProvider(new Y.Doc(), fixture.roomId('signaling'), {
     ...peer.config, relayConfig: { urls }, joinRoom: peer.joinRoom, getRelaySockets: peer.getRelaySockets
-  })
-  providers.push(provider)
-  return provider
+  }))
 }
 
 it('counts the relays it reaches and names the one it cannot reach, without an error while one works', async () => {
-  const provider = await join([signaling.url, nowhere])
+  const provider = await join([fixture.signaling.url, nowhere])
   const errors: TrysteroYjsError[] = []
   provider.on('error', (error) => errors.push(error))
   const events: SignalingStatus[] = []
@@ -43,7 +28,7 @@ it('counts the relays it reaches and names the one it cannot reach, without an e
   expect(provider.signaling).toEqual({
     total: 2,
     reachable: 1,
-    relays: [{ url: signaling.url, state: 'open' }, { url: nowhere, state: 'failed' }],
+    relays: [{ url: fixture.signaling.url, state: 'open' }, { url: nowhere, state: 'failed' }],
     lastError: expect.stringMatching(/^ws:\/\/127\.0\.0\.1:1: could not connect/)
   })
   expect(events.at(-1)).toEqual(provider.signaling)
