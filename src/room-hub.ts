@@ -26,7 +26,9 @@ import {
 import { defaultLimits, type ProviderLimits } from './limits.js'
 import { connectionBytesReceived } from './room/connection-stats.js'
 import { Liveness } from './room/liveness.js'
+import { PeerDirectory, type RemotePeer } from './room/peer-directory.js'
 import { PeerRates } from './room/rate-limit.js'
+import { broadcastChannelAvailable, newPageInstance, TabPeers } from './room/tab-peers.js'
 import type { TrysteroAction, TrysteroRoom } from './room-types.js'
 
 /** What a channel's owner (a provider) hears from the hub. */
@@ -110,22 +112,12 @@ export interface RoomHubOptions {
    * room's first channel decides (HELLO is sent once per peer).
    */
   compactSync?: boolean
-}
-
-interface RemotePeer {
-  /** `null` until the peer's HELLO arrives. */
-  channels: Set<string> | null
-  helloTimer: ReturnType<typeof setTimeout> | null
-  /** It spoke another protocol version: it has no channel for us, whatever it says later. */
-  incompatible: boolean
-  /** Ask for its HELLO in ours: it connected before we spoke, and told nobody. */
-  replyRequested: boolean
-  /** Its HELLO's `features`. */
-  features: number
-  /** We closed its connection: nothing more from it counts. */
-  disconnected: boolean
-  /** Stops listening to its connection's guard. */
-  unwatchGuard: () => void
+  /**
+   * The name of the room's BroadcastChannel (`tabChannelName`), to reach the page's other tabs
+   * too (PROTOCOL.md §7), or `null`. Ignored where the platform has no BroadcastChannel. The
+   * room's first channel decides.
+   */
+  broadcastChannel?: string | null
 }
 
 const hubs = new WeakMap<TrysteroRoom, RoomHub>()
@@ -149,7 +141,7 @@ export class RoomHub implements RoomEventListener {
     return hub
   }
 
-  private readonly peers = new Map<string, RemotePeer>()
+  private readonly peers: PeerDirectory
   private readonly members = new Map<string, { member: ChannelMember, action: TrysteroAction }>()
   private readonly control: TrysteroAction
   private readonly tap: PeerEventTap
@@ -163,6 +155,10 @@ export class RoomHub implements RoomEventListener {
   private started = false
   /** We announce `compactSync` (PROTOCOL.md §3.7). */
   private readonly compact: boolean
+  /** This page's instance in this room (PROTOCOL.md §7), in our HELLO when we have tabs. */
+  private readonly instance = newPageInstance()
+  /** The page's other tabs, when the room has a BroadcastChannel. */
+  private readonly tabs: TabPeers | null
 
   private constructor (readonly room: TrysteroRoom, private readonly options: RoomHubOptions) {
     this.tap = tapPeerEvents(room, (error) => this.reportAll('error', new TrysteroYjsError('room event handler failed', { cause: error })))
@@ -175,8 +171,24 @@ export class RoomHub implements RoomEventListener {
         const peer = this.peers.get(peerId)
         if (peer !== undefined) this.sendHello(peerId, peer.replyRequested)
       },
-      refused: (peerId, error) => this.refuse(peerId, error)
+      refused: (peerId, error) => this.disconnectPeer(peerId, error)
     })
+    this.peers = new PeerDirectory(options.peerHelloTimeout, {
+      opened: (peerId, key, stateVector) => this.notify(key, (member) => member.peerOpened(peerId, stateVector)),
+      closed: (peerId, key) => this.notify(key, (member) => member.peerClosed(peerId)),
+      pendingChanged: () => { for (const key of this.members.keys()) this.notify(key, (member) => member.pendingChanged()) },
+      helloTimedOut: (peerId) => {
+        const admitted = this.gate.state(peerId) === 'admitted'
+        this.reportAll('warning', new TrysteroYjsError(admitted
+          ? `peer sent no HELLO within ${this.options.peerHelloTimeout} ms; treating it as having no document open`
+          : `peer did not prove the room's keys within ${this.options.peerHelloTimeout} ms; nothing is sent to it, and nobody waits for it`,
+        { peerId, messageType: admitted ? 'hello' : 'proof' }))
+      }
+    })
+    const name = options.broadcastChannel ?? null
+    this.tabs = name === null || !broadcastChannelAvailable()
+      ? null
+      : new TabPeers({ name, instance: this.instance, role: this.gate.role, key: options.credentials?.broadcastKey ?? null, instanceOf: (peerId) => this.peers.get(peerId)?.instance ?? null })
     this.compact = options.compactSync ?? compressionAvailable()
     const limits = this.limits = options.limits ?? defaultLimits
     this.rates = new PeerRates({ maxMessagesPerSecond: limits.maxMessagesPerSecond, maxBytesPerSecond: limits.maxBytesPerSecond, burstBytes: limits.maxMessageBytes })
@@ -196,6 +208,10 @@ export class RoomHub implements RoomEventListener {
     if (this.members.has(key)) {
       throw new TrysteroYjsError(`channel ${key} is already open on this room: one provider per document and room`)
     }
+    return this.tabs?.attach(key, member, (webrtcMember) => this.attachWebrtc(key, webrtcMember)) ?? this.attachWebrtc(key, member)
+  }
+
+  private attachWebrtc (key: string, member: ChannelMember): ChannelHandle {
     const action = this.room.makeAction(key)
     this.claim(key)
     action.onMessage = (data, { peerId }) => {
@@ -215,13 +231,13 @@ export class RoomHub implements RoomEventListener {
     } else {
       this.start()
     }
-    const handle: ChannelHandle = {
+    return {
       room: this.room,
       ownRole: this.gate.role,
-      openPeers: () => [...this.peers].filter(([, peer]) => peer.channels?.has(key) === true).map(([peerId]) => peerId),
+      openPeers: () => this.peers.openPeers(key),
       isAdmitted: (peerId) => this.gate.state(peerId) === 'admitted',
       roleOf: (peerId) => this.gate.roleOf(peerId),
-      pendingPeerCount: () => this.pendingPeerCount(),
+      pendingPeerCount: () => this.peers.pendingCount(),
       lastHeard: (peerId) => this.liveness.lastHeard(peerId),
       disconnect: (peerId, error) => this.disconnectPeer(peerId, error),
       compactSync: (peerId) => this.compact && ((this.peers.get(peerId)?.features ?? 0) & features.compactSync) !== 0,
@@ -241,7 +257,6 @@ export class RoomHub implements RoomEventListener {
       },
       detach: () => this.detach(key, member)
     }
-    return handle
   }
 
   private start (): void {
@@ -265,7 +280,6 @@ export class RoomHub implements RoomEventListener {
     for (const release of this.claims.splice(0)) release()
     this.tap.listen(null)
     this.control.onMessage = dropMessage
-    for (const peer of this.peers.values()) clearHelloTimer(peer)
     this.peers.clear()
     this.started = false
     if (hubs.get(this.room) === this) hubs.delete(this.room)
@@ -289,7 +303,7 @@ export class RoomHub implements RoomEventListener {
 
   roomLeft (): void {
     const members = [...this.members.values()]
-    for (const peerId of [...this.peers.keys()]) this.removePeer(peerId)
+    for (const peerId of this.peers.ids()) this.removePeer(peerId)
     this.members.clear()
     this.dispose()
     for (const { member, action } of members) {
@@ -301,41 +315,20 @@ export class RoomHub implements RoomEventListener {
   // --- peers ---
 
   private addPeer (peerId: string, replyRequested: boolean): void {
-    const peer: RemotePeer = { channels: null, helloTimer: null, incompatible: false, replyRequested, features: 0, disconnected: false, unwatchGuard: () => {} }
-    peer.helloTimer = setTimeout(() => this.helloTimedOut(peerId, peer), this.options.peerHelloTimeout)
-    this.peers.set(peerId, peer)
+    const peer = this.peers.add(peerId, replyRequested)
     peer.unwatchGuard = this.watchGuard(peerId)
     // Sends our HELLO at once in an open room, after the peer's proof in a private one.
     this.gate.peerAdded(peerId)
-    this.notifyPending()
   }
 
   private removePeer (peerId: string): void {
     const peer = this.peers.get(peerId)
     if (!peer) return
-    this.peers.delete(peerId)
     peer.unwatchGuard()
     this.gate.peerRemoved(peerId)
     this.liveness.unwatch(peerId)
     this.rates.forget(peerId)
-    clearHelloTimer(peer)
-    if (peer.channels === null) {
-      this.notifyPending()
-      return
-    }
-    for (const key of peer.channels) this.notify(key, (member) => member.peerClosed(peerId))
-  }
-
-  private helloTimedOut (peerId: string, peer: RemotePeer): void {
-    if (this.peers.get(peerId) !== peer || peer.channels !== null) return
-    peer.helloTimer = null
-    peer.channels = new Set()
-    const admitted = this.gate.state(peerId) === 'admitted'
-    this.reportAll('warning', new TrysteroYjsError(admitted
-      ? `peer sent no HELLO within ${this.options.peerHelloTimeout} ms; treating it as having no document open`
-      : `peer did not prove the room's keys within ${this.options.peerHelloTimeout} ms; nothing is sent to it, and nobody waits for it`,
-    { peerId, messageType: admitted ? 'hello' : 'proof' }))
-    this.notifyPending()
+    this.peers.remove(peerId)
   }
 
   /** Lets our actions through the connection guard (frames for names nobody claimed wait there). */
@@ -384,11 +377,6 @@ export class RoomHub implements RoomEventListener {
     return false
   }
 
-  /** A peer failed admission: reported, and disconnected. */
-  private refuse (peerId: string, error: TrysteroYjsError): void {
-    this.disconnectPeer(peerId, error)
-  }
-
   /**
    * Reports `error` and closes the peer's connection (in every room of this app: Trystero shares
    * one connection between them). Until Trystero reports it gone it stays listed, closed for
@@ -399,26 +387,15 @@ export class RoomHub implements RoomEventListener {
     if (peer === undefined || peer.disconnected) return
     peer.disconnected = true
     this.reportAll('error', error)
-    clearHelloTimer(peer)
     this.gate.shut(peerId)
     this.liveness.unwatch(peerId)
-    this.setChannels(peerId, peer, new Set())
+    this.peers.setChannels(peerId, peer, new Set())
     const connection = this.room.getPeers()[peerId] as { close?: () => void } | undefined
     try {
       connection?.close?.()
     } catch (closeError) {
       this.reportAll('warning', new TrysteroYjsError('could not close a refused peer\'s connection', { peerId, cause: closeError }))
     }
-  }
-
-  private pendingPeerCount (): number {
-    let pending = 0
-    for (const peer of this.peers.values()) if (peer.channels === null) pending++
-    return pending
-  }
-
-  private notifyPending (): void {
-    for (const key of this.members.keys()) this.notify(key, (member) => member.pendingChanged())
   }
 
   /** One member's failure (an app listener throwing in a provider) must not cut the others off. */
@@ -481,27 +458,28 @@ export class RoomHub implements RoomEventListener {
             `peer speaks trystero-yjs protocol ${message.version}, this is ${protocolVersion}: ignoring it`,
             { peerId, messageType: 'hello', byteLength }))
           peer.incompatible = true
-          this.setChannels(peerId, peer, new Set())
+          this.peers.setChannels(peerId, peer, new Set())
           return
         }
         peer.features = message.features
+        peer.instance = message.instance ?? null
         if ((message.features & features.heartbeat) !== 0) this.liveness.watch(peerId)
         // A peer we knew that asks for our HELLO starts over with us (it took us for gone, or
         // its first channel just opened): its channels close and open again, so that each side
         // asks the other for what it missed.
-        if (message.replyRequested && peer.channels !== null) this.setChannels(peerId, peer, new Set())
+        if (message.replyRequested && peer.channels !== null) this.peers.setChannels(peerId, peer, new Set())
         const stateVectors = new Map(message.channels.map((channel, i) => [channel, message.stateVectors?.[i]] as const))
-        this.setChannels(peerId, peer, new Set(message.channels), this.earlyStateVectors(peer, stateVectors))
+        this.peers.setChannels(peerId, peer, new Set(message.channels), this.earlyStateVectors(peer, stateVectors))
         if (message.replyRequested) this.sendHello(peerId, false)
         return
       }
       case 'open':
-        this.setChannels(peerId, peer, new Set([...(peer.channels ?? []), message.channel]), this.earlyStateVectors(peer, new Map([[message.channel, message.stateVector]])))
+        this.peers.setChannels(peerId, peer, new Set([...(peer.channels ?? []), message.channel]), this.earlyStateVectors(peer, new Map([[message.channel, message.stateVector]])))
         return
       case 'close': {
         const channels = new Set(peer.channels ?? [])
         channels.delete(message.channel)
-        this.setChannels(peerId, peer, channels)
+        this.peers.setChannels(peerId, peer, channels)
         return
       }
       case 'ping':
@@ -519,35 +497,21 @@ export class RoomHub implements RoomEventListener {
     const peer = this.peers.get(peerId)
     if (peer === undefined) return
     this.reportAll('warning', new TrysteroYjsError(`peer silent for ${silentMs} ms: taken for gone until it is heard from again`, { peerId, messageType: 'ping' }))
-    clearHelloTimer(peer)
-    this.setChannels(peerId, peer, new Set())
+    this.peers.setChannels(peerId, peer, new Set())
   }
 
   /** A silent peer spoke again: start over with it as with a new peer (it may have missed anything). */
   private revived (peerId: string): void {
     const peer = this.peers.get(peerId)
     if (peer === undefined || peer.incompatible) return
-    peer.channels = null
-    clearHelloTimer(peer)
-    peer.helloTimer = setTimeout(() => this.helloTimedOut(peerId, peer), this.options.peerHelloTimeout)
-    this.notifyPending()
+    this.peers.awaitHello(peerId, peer)
     this.sendHello(peerId, true)
   }
 
   /**
-   * `stateVectors` (from HELLO or OPEN) count as the peer's step 1 only between two peers that set
-   * compactSync (PROTOCOL.md §3.3); empty ones are channels without one.
+   * The state vectors a HELLO or OPEN carried, if both the peer and we set compactSync: they
+   * count as its step 1 then (PROTOCOL.md §3.3); empty ones are channels without one.
    */
-  private setChannels (peerId: string, peer: RemotePeer, channels: Set<string>, stateVectors?: Map<string, Uint8Array>): void {
-    const before = peer.channels
-    peer.channels = channels
-    clearHelloTimer(peer)
-    for (const key of before ?? []) if (!channels.has(key)) this.notify(key, (member) => member.peerClosed(peerId))
-    for (const key of channels) if (!before?.has(key)) this.notify(key, (member) => member.peerOpened(peerId, stateVectors?.get(key)))
-    if (before === null) this.notifyPending()
-  }
-
-  /** The state vectors a HELLO or OPEN carried, if both the peer and we set compactSync. */
   private earlyStateVectors (peer: RemotePeer, stateVectors: Map<string, Uint8Array | null | undefined>): Map<string, Uint8Array> | undefined {
     if (!this.compact || (peer.features & features.compactSync) === 0) return undefined
     const early = new Map<string, Uint8Array>()
@@ -556,15 +520,15 @@ export class RoomHub implements RoomEventListener {
   }
 
   private sendHello (peerId: string, replyRequested: boolean): void {
-    const featureBits = features.heartbeat | (this.compact ? features.compactSync : 0)
+    const featureBits = features.heartbeat | (this.compact ? features.compactSync : 0) | (this.tabs !== null ? features.pageInstance : 0)
     const channels = [...this.members.keys()]
     const stateVectors = this.compact ? channels.map((key) => this.members.get(key)!.member.stateVector?.() ?? noStateVector) : null
-    this.sendControl({ type: 'hello', version: protocolVersion, replyRequested, channels, features: featureBits, stateVectors }, peerId)
+    this.sendControl({ type: 'hello', version: protocolVersion, replyRequested, channels, features: featureBits, stateVectors, instance: this.instance }, peerId)
   }
 
   /** To every admitted peer: the others have not been told our channels yet. */
   private broadcast (message: RoomMessage): void {
-    const targets = [...this.peers.keys()].filter((peerId) => this.gate.state(peerId) === 'admitted')
+    const targets = this.peers.ids().filter((peerId) => this.gate.state(peerId) === 'admitted')
     if (targets.length > 0) this.sendControl(message, targets)
   }
 
@@ -589,8 +553,3 @@ const sameCredentials = (a: RoomCredentials | null, b: RoomCredentials | null): 
 const noStateVector = new Uint8Array(0)
 
 const byteLengthOf = (data: unknown): number => data instanceof Uint8Array ? data.byteLength : 0
-
-const clearHelloTimer = (peer: RemotePeer): void => {
-  if (peer.helloTimer !== null) clearTimeout(peer.helloTimer)
-  peer.helloTimer = null
-}

@@ -18,6 +18,7 @@ import { SyncedWaiters } from './provider/synced-waiters.js'
 import { ReportingObservable } from './reporting-observable.js'
 import { SignalingMonitor, type SignalingStatus } from './signaling-status.js'
 import type { RoomLease } from './room-lease.js'
+import { isTabPeer } from './room/tab-peers.js'
 import type { TrysteroConfig, TrysteroRoom } from './room-types.js'
 import { TrafficLedger, type Traffic } from './traffic.js'
 
@@ -124,7 +125,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
     return this.options.limits
   }
 
-  /** Trystero peer ids of the peers that have this document open. */
+  /** Peers that have this document open: Trystero peer ids, and `tab:…` ids of this browser's other tabs. */
   get peers (): string[] {
     return this.current?.session.peerIds ?? []
   }
@@ -295,6 +296,6 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
 
   private emitPeers (added: string[], removed: string[]): void {
     const peers = this.peers
-    this.emit('peers', [{ added, removed, peers, webrtcPeers: peers, bcPeers: [] }])
+    this.emit('peers', [{ added, removed, peers, webrtcPeers: peers.filter((id) => !isTabPeer(id)), bcPeers: peers.filter(isTabPeer) }])
   }
 }

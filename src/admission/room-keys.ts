@@ -8,6 +8,7 @@
  * - the writers' Ed25519 key pair, from the seed HKDF-SHA-256(writeKey, "trystero-yjs/writer-signing")
  * - viewKey   = viewSecret ‖ the writers' public key, 64 bytes: a viewer can check that a peer
  *   writes (a signature) without being able to write.
+ * - broadcastKey = HKDF-SHA-256(viewSecret, "trystero-yjs/broadcast"): AES-GCM between tabs (§7).
  * Keys are written as base64url.
  */
 import { fromBase64UrlEncoded, toBase64UrlEncoded } from 'lib0/buffer'
@@ -43,6 +44,8 @@ export interface RoomCredentials {
   readonly writerVerifyKey: CryptoKey
   /** Given to Trystero as its `password`, which encrypts the signaling; viewers know it too. */
   readonly signalingPassword: string
+  /** AES-GCM key of what crosses the BroadcastChannel between tabs (PROTOCOL.md §7); viewers have it too. */
+  readonly broadcastKey: CryptoKey
 }
 
 const encoder = new TextEncoder()
@@ -91,7 +94,8 @@ const credentials = async (write: Uint8Array | null, viewSecret: Uint8Array, pub
     memberKey: await crypto.subtle.importKey('raw', bytes(await hkdf(viewSecret, 'trystero-yjs/member-proof')), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']),
     writerSigningKey,
     writerVerifyKey: await crypto.subtle.importKey('raw', bytes(publicKey!), { name: 'Ed25519' }, false, ['verify']),
-    signalingPassword: toBase64UrlEncoded(await hkdf(viewSecret, 'trystero-yjs/signaling'))
+    signalingPassword: toBase64UrlEncoded(await hkdf(viewSecret, 'trystero-yjs/signaling')),
+    broadcastKey: await crypto.subtle.importKey('raw', bytes(await hkdf(viewSecret, 'trystero-yjs/broadcast')), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt'])
   }
 }
 

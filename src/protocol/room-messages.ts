@@ -21,14 +21,19 @@ export const features = {
   /** Answers PING with PONG (§2.3). */
   heartbeat: 1,
   /** Accepts COMPACT messages on document channels (§3.7). */
-  compactSync: 2
+  compactSync: 2,
+  /** HELLO ends with the sender's page instance: its tabs on the BroadcastChannel say the same (§7). */
+  pageInstance: 4
 } as const
 
 const types = ['hello', 'open', 'close', 'challenge', 'proof', 'ping', 'pong'] as const
 
 export type RoomMessage =
-  /** `stateVectors`: with compactSync, one per channel (empty for a channel that is not a document); else `null`. */
-  | { type: 'hello', version: number, replyRequested: boolean, channels: string[], features: number, stateVectors?: Uint8Array[] | null }
+  /**
+   * `stateVectors`: with compactSync, one per channel (empty for a channel that is not a document); else `null`.
+   * `instance`: with pageInstance, the sender's page instance (§7); else `null`.
+   */
+  | { type: 'hello', version: number, replyRequested: boolean, channels: string[], features: number, stateVectors?: Uint8Array[] | null, instance?: string | null }
   | { type: 'open', channel: string, stateVector?: Uint8Array | null }
   | { type: 'close', channel: string }
   | { type: 'challenge', nonce: Uint8Array }
@@ -47,6 +52,8 @@ export const encodeRoomMessage = (message: RoomMessage): Uint8Array => {
       for (const channel of message.channels) encoding.writeVarString(encoder, channel)
       encoding.writeVarUint(encoder, message.features)
       for (const stateVector of message.stateVectors ?? []) encoding.writeVarUint8Array(encoder, stateVector)
+      // Last, so that peers reading the fields before it (compactSync's) never see it.
+      if ((message.features & features.pageInstance) !== 0) encoding.writeVarString(encoder, message.instance ?? '')
       break
     case 'open':
       encoding.writeVarString(encoder, message.channel)
@@ -91,7 +98,8 @@ export const decodeRoomMessage = (bytes: Uint8Array): RoomMessage | null => {
       const featureBits = decoding.hasContent(decoder) ? decoding.readVarUint(decoder) : 0
       // Part of compactSync: one per channel, absent without it.
       const stateVectors = (featureBits & features.compactSync) !== 0 && decoding.hasContent(decoder) ? channels.map(() => readBoundedBytes(decoder)) : null
-      return { type: 'hello', version, replyRequested, channels, features: featureBits, stateVectors }
+      const instance = (featureBits & features.pageInstance) !== 0 && decoding.hasContent(decoder) ? decoding.readVarString(decoder) : null
+      return { type: 'hello', version, replyRequested, channels, features: featureBits, stateVectors, instance: instance === '' ? null : instance }
     }
     case 'open': {
       const channel = decoding.readVarString(decoder)

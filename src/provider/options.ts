@@ -10,6 +10,7 @@ import { TrysteroYjsError } from '../errors.js'
 import type { GetRelaySockets } from '../signaling-status.js'
 import { resolveLimits, type ProviderLimits } from '../limits.js'
 import type { JoinRoom, JoinRoomCallbacks, TrysteroConfig } from '../room-types.js'
+import { broadcastChannelAvailable, tabChannelName } from '../room/tab-peers.js'
 
 /** The provider's own options; every other option is passed to the strategy's `joinRoom`. */
 export interface ProviderOwnOptions<Config extends { appId: string } = TrysteroConfig> {
@@ -71,6 +72,16 @@ export interface ProviderOwnOptions<Config extends { appId: string } = TrysteroC
    * provider's (or channel's) setting applies.
    */
   compactSync?: boolean
+  /**
+   * Sync with the page's other tabs over a `BroadcastChannel` too (PROTOCOL.md §7), as y-webrtc
+   * does: tabs of one origin sync with no network and every signaling relay down, and a tab that
+   * is also a WebRTC peer is sent nothing twice. In a private room what crosses it is encrypted
+   * with a key derived from the room's view key. Default: on in browsers (where `BroadcastChannel`
+   * exists), off in Node, whose providers in one process are no tabs and would bypass the network
+   * (`true` turns it on between providers and worker threads of one Node process). Needs the room
+   * id: with a room object, give `roomId` (and `appId`). Per room, the first provider's setting applies.
+   */
+  broadcastChannel?: boolean
 }
 
 /** Provider options: its own plus the strategy's config (`appId`, `password`, `relayConfig`, …). */
@@ -84,7 +95,7 @@ export const defaultPeerHelloTimeout = 5000
 
 /** The options split into the provider's own (with defaults) and the strategy's config. */
 export interface ResolvedOptions {
-  own: Required<Pick<ProviderOwnOptions, 'connect' | 'resyncInterval' | 'peerHelloTimeout' | 'connectionGuard' | 'compactSync'>> &
+  own: Required<Pick<ProviderOwnOptions, 'connect' | 'resyncInterval' | 'peerHelloTimeout' | 'connectionGuard' | 'compactSync' | 'broadcastChannel'>> &
   Pick<ProviderOwnOptions<any>, 'joinRoom' | 'joinCallbacks' | 'getRelaySockets' | 'docName' | 'awareness' | 'roomId'>
   limits: Readonly<ProviderLimits>
   /** The private room's secret, if any: the password never reaches Trystero as such. */
@@ -96,7 +107,7 @@ export const resolveOptions = (options: TrysteroProviderOptions<any>): ResolvedO
   const {
     joinRoom, joinCallbacks, getRelaySockets, docName, awareness, connect = true, resyncInterval = 0,
     maxMessageBytes, peerHelloTimeout = defaultPeerHelloTimeout, limits, connectionGuard = true,
-    password, writeKey, viewKey, roomId, compactSync: compactSyncOption, ...strategyConfig
+    password, writeKey, viewKey, roomId, compactSync: compactSyncOption, broadcastChannel = defaultBroadcastChannel(), ...strategyConfig
   } = options
   const secrets = [password === undefined ? null : { password }, writeKey === undefined ? null : { writeKey }, viewKey === undefined ? null : { viewKey }]
     .filter((secret) => secret !== null)
@@ -111,11 +122,21 @@ export const resolveOptions = (options: TrysteroProviderOptions<any>): ResolvedO
   // Without the streams there is nothing to compress or inflate with, whatever was asked.
   const compactSync = compactSyncOption !== false && compressionAvailable()
   return {
-    own: { joinRoom, joinCallbacks, getRelaySockets, docName, awareness, connect, resyncInterval, peerHelloTimeout, connectionGuard, roomId, compactSync },
+    own: { joinRoom, joinCallbacks, getRelaySockets, docName, awareness, connect, resyncInterval, peerHelloTimeout, connectionGuard, roomId, compactSync, broadcastChannel },
     limits: resolvedLimits,
     secret: secrets[0] ?? null,
     strategyConfig: { appId: defaultAppId, ...strategyConfig } as TrysteroConfig
   }
+}
+
+/** Browsers have tabs; a Node process has providers that must talk over the network (see the option). */
+const defaultBroadcastChannel = (): boolean =>
+  broadcastChannelAvailable() && typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node !== 'string'
+
+/** The room's BroadcastChannel name (PROTOCOL.md §7), or `null`: off, or no room id to name it by. */
+export const tabChannelOf = (options: ResolvedOptions, roomId: string | null): string | null => {
+  const id = roomId ?? options.own.roomId
+  return options.own.broadcastChannel && id !== undefined ? tabChannelName(options.strategyConfig.appId, id) : null
 }
 
 export const loadDefaultJoinRoom = async (): Promise<JoinRoom<any>> => {

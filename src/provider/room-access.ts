@@ -12,7 +12,7 @@ import { RoomHub, type ChannelMember, type ChannelHandle } from '../room-hub.js'
 import { SignalingMonitor, defaultStrategyRelaySockets, type SignalingMonitorOptions } from '../signaling-status.js'
 import { acquireRoom, type RoomLease } from '../room-lease.js'
 import type { TrysteroRoom } from '../room-types.js'
-import { joinConfig, loadDefaultJoinRoom, type ResolvedOptions } from './options.js'
+import { joinConfig, loadDefaultJoinRoom, tabChannelOf, type ResolvedOptions } from './options.js'
 
 /** A room entered: release the lease (if the provider joined it) when done with it. */
 export interface EnteredRoom {
@@ -61,7 +61,8 @@ export class RoomAccess {
   attach ({ room, credentials }: EnteredRoom, docName: string, member: ChannelMember): ChannelHandle {
     const claimScope = this.fixedRoom === null ? { appId: this.options.strategyConfig.appId, roomId: this.roomId! } : undefined
     const { peerHelloTimeout, connectionGuard, compactSync } = this.options.own
-    const hub = RoomHub.for(room, { peerHelloTimeout, credentials, limits: this.options.limits, claimScope, actOnGuard: connectionGuard, compactSync })
+    const broadcastChannel = tabChannelOf(this.options, this.roomId)
+    const hub = RoomHub.for(room, { peerHelloTimeout, credentials, limits: this.options.limits, claimScope, actOnGuard: connectionGuard, compactSync, broadcastChannel })
     return hub.attach(docChannelKey(docName), member)
   }
 

@@ -7,7 +7,8 @@
  */
 
 export interface ChannelPeersMember {
-  peerOpened: (peerId: string) => void
+  /** `stateVector`: what a WebRTC peer's HELLO or OPEN carried (compact sync), passed on. */
+  peerOpened: (peerId: string, stateVector?: Uint8Array) => void
   peerClosed: (peerId: string) => void
 }
 
@@ -28,10 +29,15 @@ export class ChannelPeers {
     return this.tabs.has(peerId) || (this.webrtc.has(peerId) && !this.shadowed(peerId))
   }
 
-  webrtcOpened (peerId: string, instance: string | null): void {
+  /** A WebRTC peer that is one of our tabs: nothing goes to it or comes from it on this channel. */
+  hidden (peerId: string): boolean {
+    return this.shadowed(peerId)
+  }
+
+  webrtcOpened (peerId: string, instance: string | null, stateVector?: Uint8Array): void {
     if (this.webrtc.has(peerId)) return
     this.webrtc.set(peerId, instance)
-    if (!this.shadowed(peerId)) this.member.peerOpened(peerId)
+    if (!this.shadowed(peerId)) this.member.peerOpened(peerId, stateVector)
   }
 
   webrtcClosed (peerId: string): void {

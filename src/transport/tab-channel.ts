@@ -12,6 +12,7 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import type { RoomRole } from '../admission/room-keys.js'
+import { TrysteroYjsError } from '../errors.js'
 import { readBoundedBytes } from '../protocol/read-bytes.js'
 
 /** What a tab says of itself. */
@@ -90,7 +91,7 @@ export interface TabMember {
   peerOpened: (peerId: string) => void
   peerClosed: (peerId: string) => void
   message: (data: unknown, peerId: string) => void
-  report: (kind: 'error' | 'warning', error: Error) => void
+  report: (kind: 'error' | 'warning', error: TrysteroYjsError) => void
 }
 
 /** A member's view of the other tabs, shaped like the room hub's `ChannelHandle`. */
@@ -101,6 +102,8 @@ export interface TabHandle {
   /** The page instance behind a tab peer (the same page may also be a WebRTC peer). */
   instanceOf: (peerId: string) => string | null
   send: (frame: Uint8Array, targets: readonly string[]) => Promise<void>
+  /** Stops hearing a tab (it broke a rule): closed for every channel until the page is reloaded. */
+  shun: (peerId: string) => void
   detach: () => void
 }
 
@@ -149,6 +152,7 @@ export class TabChannel {
   private readonly bc: BroadcastChannel
   private readonly tabs = new Map<string, Tab>()
   private readonly members = new Map<string, TabMember>()
+  private readonly shunned = new Set<string>()
   /** Encryption and decryption are asynchronous: one chain each way keeps messages in order. */
   private sending: Promise<void> = Promise.resolve()
   private receiving: Promise<void> = Promise.resolve()
@@ -173,6 +177,10 @@ export class TabChannel {
       instanceOf: (peerId) => this.tabs.get(peerId)?.instance ?? null,
       send: async (frame, targets) => {
         for (const peerId of targets) if (this.tabs.has(peerId)) await this.post(peerId, { type: 'frame', channel: key, frame })
+      },
+      shun: (peerId) => {
+        this.shunned.add(peerId)
+        this.forget(peerId)
       },
       detach: () => {
         if (this.members.get(key) !== member) return
@@ -200,8 +208,19 @@ export class TabChannel {
   }
 
   private readonly onPageHide = (): void => { void this.post(null, { type: 'bye' }) }
+  /** Back from the back/forward cache: the tabs may have changed meanwhile; start over with all. */
   private readonly onPageShow = (event: Event): void => {
-    if ((event as PageTransitionEvent).persisted) void this.post(null, this.hello(true))
+    if (!(event as PageTransitionEvent).persisted) return
+    for (const tabId of [...this.tabs.keys()]) this.forget(tabId)
+    void this.post(null, this.hello(true))
+  }
+
+  /** A tab gone (BYE) or no longer heard: closed for every channel. */
+  private forget (tabId: string): void {
+    const tab = this.tabs.get(tabId)
+    if (tab === undefined) return
+    this.tabs.delete(tabId)
+    for (const key of tab.channels) this.notify(key, (m) => m.peerClosed(tabId))
   }
 
   private post (to: string | null, message: TabMessage): Promise<void> {
@@ -230,10 +249,10 @@ export class TabChannel {
       try {
         message = decodeTabMessage(plain)
       } catch (error) {
-        this.reportAll(new Error(`malformed message from tab ${envelope.from} dropped: ${(error as Error).message}`))
+        this.reportAll(new TrysteroYjsError('malformed message from a tab dropped', { peerId: envelope.from, byteLength: plain.byteLength, cause: error }))
         return
       }
-      if (message !== null && !this.closed) this.handle(envelope.from, message)
+      if (message !== null && !this.closed && !this.shunned.has(envelope.from)) this.handle(envelope.from, message)
     })
   }
 
@@ -241,18 +260,20 @@ export class TabChannel {
     const tab = this.tabs.get(from)
     switch (message.type) {
       case 'hello': {
-        const before = tab?.channels ?? new Set<string>()
+        // A tab we knew that asks for our HELLO starts over (back from the back/forward cache):
+        // its channels close and open again, so that both sides ask for what they missed.
+        const restart = tab !== undefined && (message.replyRequested || tab.instance !== message.instance || tab.role !== message.role)
+        if (restart) this.forget(from)
+        const before = restart ? new Set<string>() : tab?.channels ?? new Set<string>()
         const next: Tab = { instance: message.instance, role: message.role, channels: new Set(message.channels) }
         this.tabs.set(from, next)
-        for (const key of before) if (!next.channels.has(key) || tab?.instance !== next.instance) this.notify(key, (m) => m.peerClosed(from))
-        for (const key of next.channels) if (!before.has(key) || tab?.instance !== next.instance) this.notify(key, (m) => m.peerOpened(from))
+        for (const key of before) if (!next.channels.has(key)) this.notify(key, (m) => m.peerClosed(from))
+        for (const key of next.channels) if (!before.has(key)) this.notify(key, (m) => m.peerOpened(from))
         if (message.replyRequested) void this.post(from, this.hello(false))
         return
       }
       case 'bye':
-        if (tab === undefined) return
-        this.tabs.delete(from)
-        for (const key of tab.channels) this.notify(key, (m) => m.peerClosed(from))
+        this.forget(from)
         return
       case 'open':
         if (tab === undefined || tab.channels.has(message.channel)) return
@@ -274,11 +295,11 @@ export class TabChannel {
     try {
       f(member)
     } catch (error) {
-      member.report('error', error as Error)
+      member.report('error', new TrysteroYjsError('handling a tab\'s message failed', { cause: error }))
     }
   }
 
-  private reportAll (error: Error): void {
+  private reportAll (error: TrysteroYjsError): void {
     for (const member of this.members.values()) member.report('warning', error)
   }
 }
