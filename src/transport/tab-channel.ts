@@ -117,6 +117,8 @@ interface Envelope {
   from: string
   /** `null`: every tab. */
   to: string | null
+  /** Encrypted with a room's key: an open room's tab leaves it alone, as a private room's leaves plain ones. */
+  sealed: boolean
   data: Uint8Array
 }
 
@@ -228,7 +230,7 @@ export class TabChannel {
     const posted = this.sending.then(async () => {
       if (this.closed && message.type !== 'bye') return
       const data = this.options.key === null ? plain : await encrypt(this.options.key, plain)
-      this.bc.postMessage({ from: this.id, to, data } satisfies Envelope)
+      this.bc.postMessage({ from: this.id, to, sealed: this.options.key !== null, data } satisfies Envelope)
     })
     this.sending = posted.catch(() => undefined)
     return posted
@@ -236,7 +238,7 @@ export class TabChannel {
 
   private receive (envelope: Envelope): void {
     if (typeof envelope !== 'object' || envelope === null || !(envelope.data instanceof Uint8Array) || typeof envelope.from !== 'string') return
-    if (envelope.to !== null && envelope.to !== this.id) return
+    if ((envelope.to !== null && envelope.to !== this.id) || envelope.sealed !== (this.options.key !== null)) return
     this.receiving = this.receiving.then(async () => {
       let plain: Uint8Array
       try {
