@@ -10,6 +10,8 @@ export interface BenchPreset {
   /** The initial sync over a 10 Mbit/s, 40 ms link (bench/scenarios/shaped-link.ts). */
   shapedLink: { documents: LadderSize[], runs: number }
   typing: { sizes: number[], runs: number, edits: number }
+  /** Two Chromium tabs over the BroadcastChannel: round trips per run (bench/scenarios/tab-latency.ts). */
+  tabLatency: { runs: number, edits: number }
   /** Paced typing under tcpdump in a network namespace: bytes per edit from the send API to IP. */
   wire: { sizes: number[], runs: number, edits: number }
   joinWire: { sizes: number[], runs: number }
@@ -32,6 +34,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     syncPhases: { documents: ['100 KB', 'B4', '2 MB'], runs: 7 },
     shapedLink: { documents: ['100 KB', '250 KB', 'B4', '2 MB'], runs: 3 },
     typing: { sizes: [2, 5], runs: 3, edits: 1000 },
+    tabLatency: { runs: 5, edits: 200 },
     wire: { sizes: [2, 5], runs: 3, edits: 1000 },
     joinWire: { sizes: [2, 5], runs: 3 },
     mesh: { sizes: [{ peers: 5, runs: 10 }, { peers: 10, runs: 10 }, { peers: 20, runs: 3 }], referenceUpToPeers: 10 },
@@ -58,6 +61,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     syncPhases: { documents: ['100 KB', 'B4'], runs: 3 },
     shapedLink: { documents: ['100 KB', 'B4'], runs: 1 },
     typing: { sizes: [2, 5], runs: 1, edits: 300 },
+    tabLatency: { runs: 2, edits: 100 },
     wire: { sizes: [2, 5], runs: 1, edits: 300 },
     joinWire: { sizes: [2, 5], runs: 1 },
     mesh: { sizes: [{ peers: 5, runs: 3 }, { peers: 10, runs: 2 }], referenceUpToPeers: 5 },
@@ -84,6 +88,7 @@ export const presets: Record<'full' | 'quick' | 'smoke', BenchPreset> = {
     syncPhases: { documents: ['100 KB'], runs: 1 },
     shapedLink: { documents: ['100 KB'], runs: 1 },
     typing: { sizes: [2], runs: 1, edits: 20 },
+    tabLatency: { runs: 1, edits: 10 },
     wire: { sizes: [2], runs: 1, edits: 20 },
     joinWire: { sizes: [2], runs: 1 },
     mesh: { sizes: [{ peers: 3, runs: 1 }], referenceUpToPeers: 0 },

@@ -27,6 +27,7 @@ import { floorMs, ladderTable, runLadder, type LadderRow } from './scenarios/siz
 import { measureFloor, runSyncPhases, syncPhasesTable } from './scenarios/sync-phases.js'
 import { runShapedLink, shapedLinkTable, type ShapedResult } from './scenarios/shaped-link.js'
 import { keystrokePathTable, runKeystrokePath } from './scenarios/keystroke-path.js'
+import { runTabLatency, tabLatencyTable } from './scenarios/tab-latency.js'
 import { runTyping, typingTable, wirePerEditTable, type TypingRow } from './scenarios/typing.js'
 import { runWire, wireBreakdownTable, wireRatioTable, wireTargets } from './scenarios/wire.js'
 import { traceCredit } from './support/editing-traces.js'
@@ -35,7 +36,7 @@ import { toMarkdown, writeResults, type Table } from './support/report.js'
 const args = process.argv.slice(2)
 const presetName = args.includes('--quick') ? 'quick' : 'full'
 const preset = presets[presetName]
-const known = ['coalescing', 'join', 'ladder', 'sync-phases', 'shaped-link', 'keystroke-path', 'typing', 'wire', 'join-wire', 'mesh', 'memory', 'guard-flood', 'keeper', 'cycles', 'hostile']
+const known = ['coalescing', 'join', 'ladder', 'sync-phases', 'shaped-link', 'keystroke-path', 'tab-latency', 'typing', 'wire', 'join-wire', 'mesh', 'memory', 'guard-flood', 'keeper', 'cycles', 'hostile']
 const requested = args.filter((a) => !a.startsWith('--'))
 for (const name of requested) {
   if (!known.includes(name)) {
@@ -134,6 +135,10 @@ try {
   await scenario('keystroke-path', async () => {
     const rows = await runKeystrokePath()
     print(keystrokePathTable(rows), 'keystroke-path', rows)
+  })
+  await scenario('tab-latency', async () => {
+    const rows = await runTabLatency({ ...preset.tabLatency, timeoutMs })
+    print(tabLatencyTable(rows), 'tab-latency', rows)
   })
   await scenario('typing', async () => {
     const rows = await runTyping({ ...preset.typing, timeoutMs: 60_000 })

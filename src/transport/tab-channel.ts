@@ -269,9 +269,11 @@ export class TabChannel {
         const before = restart ? new Set<string>() : tab?.channels ?? new Set<string>()
         const next: Tab = { instance: message.instance, role: message.role, channels: new Set(message.channels) }
         this.tabs.set(from, next)
+        // Our HELLO first: what members send it on opening (step 1) is dropped by a tab that
+        // does not know us yet.
+        if (message.replyRequested) void this.post(from, this.hello(false))
         for (const key of before) if (!next.channels.has(key)) this.notify(key, (m) => m.peerClosed(from))
         for (const key of next.channels) if (!before.has(key)) this.notify(key, (m) => m.peerOpened(from))
-        if (message.replyRequested) void this.post(from, this.hello(false))
         return
       }
       case 'bye':

@@ -13,6 +13,8 @@ import { runLadder, ladderTable } from '../../bench/scenarios/size-ladder.js'
 import { measureFloor, runSyncPhases, syncPhasesTable } from '../../bench/scenarios/sync-phases.js'
 import { runShapedLink, shapedLinkTable } from '../../bench/scenarios/shaped-link.js'
 import { keystrokePathTable, runKeystrokePath } from '../../bench/scenarios/keystroke-path.js'
+import { runTabLatency, tabLatencyTable } from '../../bench/scenarios/tab-latency.js'
+import { canRunBrowser } from '../support/browser.js'
 import { runTyping, typingTable, wirePerEditTable } from '../../bench/scenarios/typing.js'
 import { runJoinWire, joinWireTable } from '../../bench/scenarios/join-wire.js'
 import { runWire, skippedPrefix, wireBreakdownTable, wireSkipReason, wireTargets } from '../../bench/scenarios/wire.js'
@@ -87,6 +89,16 @@ describe('bench scenarios (smoke)', () => {
     for (const row of rows) expect(row.nowNs).toBeGreaterThan(0)
     expect(toMarkdown(keystrokePathTable(rows))).toContain('ordered queues')
   })
+
+  it.skipIf(!canRunBrowser)('tab to tab latency in Chromium, ours and y-webrtc over the BroadcastChannel', async () => {
+    const rows = await runTabLatency({ ...smoke.tabLatency, warmUp: 2, timeoutMs })
+    expect(rows.map((r) => r.contender)).toEqual(['ours', 'y-webrtc'])
+    for (const row of rows) {
+      expect(row.failureReasons).toEqual([])
+      expect(row.rttMs).toHaveLength(smoke.tabLatency.edits)
+    }
+    expect(toMarkdown(tabLatencyTable(rows))).toContain('| ours | 1/1 |')
+  }, 120_000)
 
   it('typing and wire cost per edit', async () => {
     const rows = await runTyping({ ...smoke.typing, timeoutMs })

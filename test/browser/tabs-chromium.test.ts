@@ -75,6 +75,9 @@ describe.skipIf(!canRunBrowser)('tabs over a BroadcastChannel in Chromium', () =
     await lab(b, 'setName', 'bea')
     await a.waitForFunction(() => (window as any).lab.names().join() === 'ada,bea', undefined, deadline)
     await b.waitForFunction(() => (window as any).lab.names().join() === 'ada,bea', undefined, deadline)
+    // Each answered the other's step 1 (the second tab's too, which arrived after the first).
+    await a.waitForFunction(() => (window as any).lab.synced(), undefined, deadline)
+    await b.waitForFunction(() => (window as any).lab.synced(), undefined, deadline)
     const event = await lab<{ bcPeers: string[], webrtcPeers: string[] }>(a, 'lastPeersEvent')
     expect(event.bcPeers).toHaveLength(1)
     expect(event.bcPeers[0]).toMatch(/^tab:/)

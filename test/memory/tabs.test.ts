@@ -48,6 +48,19 @@ describe('tabs over a BroadcastChannel', () => {
     expect(a.provider.peerAwareness(a.provider.peers[0]!)).toEqual([b.doc.clientID])
   })
 
+  it('a tab that arrives after another is synced with it both ways (each one\'s step 1 is answered)', async () => {
+    const roomId = freshRoom()
+    const a = isolated(roomId, { broadcastChannel: true })
+    a.doc.getText('t').insert(0, 'early')
+    await a.provider.whenSynced()
+    const b = isolated(roomId, { broadcastChannel: true })
+    b.doc.getText('t').insert(0, 'late ')
+    // synced means each asked the other (step 1) and applied its answer (step 2).
+    await until('both synced with one tab', () => a.provider.synced && b.provider.synced && a.provider.peers.length === 1 && b.provider.peers.length === 1,
+      [on(a.provider, 'synced'), on(b.provider, 'synced'), on(a.provider, 'peers'), on(b.provider, 'peers')], 5000)
+    expect(a.doc.getText('t').toString()).toBe(b.doc.getText('t').toString())
+  })
+
   it('a provider with broadcastChannel: false neither hears nor is heard by the tabs', async () => {
     const roomId = freshRoom()
     const off = isolated(roomId, { broadcastChannel: false })
