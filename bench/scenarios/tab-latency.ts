@@ -13,6 +13,8 @@ import { median, reason, type Table } from '../support/report.js'
 
 export interface TabLatencyRow {
   contender: 'ours' | 'y-webrtc'
+  /** `private`: with a password, so that both encrypt what crosses the BroadcastChannel. */
+  room: 'open' | 'private'
   runs: number
   edits: number
   /** Per run: the median one-way time (half the round trip), ms. */
@@ -42,8 +44,8 @@ export const runTabLatency = async (options: TabLatencyOptions): Promise<TabLate
   const rows: TabLatencyRow[] = []
   try {
     browser = await launchChromium()
-    for (const contender of ['ours', 'y-webrtc'] as const) {
-      const row: TabLatencyRow = { contender, runs, edits, oneWayMs: [], rttMs: [], failureReasons: [] }
+    for (const [room, contender] of (['open', 'private'] as const).flatMap((r) => (['ours', 'y-webrtc'] as const).map((c) => [r, c] as const))) {
+      const row: TabLatencyRow = { contender, room, runs, edits, oneWayMs: [], rttMs: [], failureReasons: [] }
       rows.push(row)
       for (let run = 0; run < runs; run++) {
         const context = await browser.newContext()
@@ -54,9 +56,10 @@ export const runTabLatency = async (options: TabLatencyOptions): Promise<TabLate
             await page.waitForFunction(() => document.title === 'ready', undefined, { timeout: timeoutMs })
             return page
           }
-          const roomId = `tab-latency-${contender}-${Date.now()}-${run}`
+          const roomId = `tab-latency-${contender}-${room}-${Date.now()}-${run}`
+          const password = room === 'private' ? 'tab latency' : null
           const [a, b] = [await tab(), await tab()]
-          for (const page of [a, b]) await page.evaluate((args) => (window as any).bench.start(args), { contender, roomId })
+          for (const page of [a, b]) await page.evaluate((args) => (window as any).bench.start(args), { contender, roomId, password })
           for (const page of [a, b]) await page.waitForFunction(() => (window as any).bench.connected(), undefined, { timeout: timeoutMs })
           await b.evaluate(() => (window as any).bench.echo())
           await a.bringToFront()
@@ -86,18 +89,18 @@ const quantile = (values: number[], q: number): number => {
 
 export const tabLatencyTable = (rows: TabLatencyRow[]): Table => ({
   title: 'Tab to tab over the BroadcastChannel (Chromium, two tabs of one context, signaling unreachable)',
-  columns: ['provider', 'runs ok', 'edits per run', 'one way, median of runs (ms)', 'min–max of runs (ms)', 'round trip p50 / p90 / p99 (ms)'],
+  columns: ['provider', 'room', 'runs ok', 'edits per run', 'one way, median of runs (ms)', 'min–max of runs (ms)', 'round trip p50 / p90 / p99 (ms)'],
   rows: rows.map((row) => {
     const ok = row.oneWayMs.length
-    return [row.contender, `${ok}/${row.runs}`, row.edits,
+    return [row.contender, row.room, `${ok}/${row.runs}`, row.edits,
       ok === 0 ? null : median(row.oneWayMs),
       ok === 0 ? null : `${Math.min(...row.oneWayMs).toFixed(3)}–${Math.max(...row.oneWayMs).toFixed(3)}`,
       ok === 0 ? null : `${quantile(row.rttMs, 0.5).toFixed(3)} / ${quantile(row.rttMs, 0.9).toFixed(3)} / ${quantile(row.rttMs, 0.99).toFixed(3)}`]
   }),
   notes: [
     'One way = half the round trip: tab A inserts a character, tab B answers each remote one with its own, A times the answer (no clock shared between tabs); a warm-up of 20 round trips is not counted.',
-    'Ours is src/ at this commit served by Vite\'s dev server (not the built package); y-webrtc is the devDependency. Both open rooms (no encryption); both signaling URLs point at a closed port.',
-    'Chromium\'s performance.now() in a page that is not cross-origin isolated is coarsened to 0.1 ms: single round trips are multiples of it, medians of many are finer.',
-    ...rows.filter((row) => row.failureReasons.length > 0).map((row) => `failed runs, ${row.contender}: ${[...new Set(row.failureReasons)].join('; ')}`)
+    'Ours is src/ at this commit served by Vite\'s dev server (not the built package); y-webrtc is the devDependency. Open rooms go in the clear; private ones (a password) are AES-GCM-encrypted by both, each with a key derived from the password. Both signaling URLs point at a closed port.',
+    'Chromium\'s performance.now() in a page that is not cross-origin isolated is coarsened to 0.1 ms: every round trip is a multiple of it, so one-way medians are multiples of 0.05 ms.',
+    ...rows.filter((row) => row.failureReasons.length > 0).map((row) => `failed runs, ${row.contender} (${row.room}): ${[...new Set(row.failureReasons)].join('; ')}`)
   ]
 })

@@ -92,12 +92,12 @@ describe('bench scenarios (smoke)', () => {
 
   it.skipIf(!canRunBrowser)('tab to tab latency in Chromium, ours and y-webrtc over the BroadcastChannel', async () => {
     const rows = await runTabLatency({ ...smoke.tabLatency, warmUp: 2, timeoutMs })
-    expect(rows.map((r) => r.contender)).toEqual(['ours', 'y-webrtc'])
+    expect(rows.map((r) => `${r.contender} ${r.room}`)).toEqual(['ours open', 'y-webrtc open', 'ours private', 'y-webrtc private'])
     for (const row of rows) {
       expect(row.failureReasons).toEqual([])
       expect(row.rttMs).toHaveLength(smoke.tabLatency.edits)
     }
-    expect(toMarkdown(tabLatencyTable(rows))).toContain('| ours | 1/1 |')
+    expect(toMarkdown(tabLatencyTable(rows))).toContain('| ours | private | 1/1 |')
   }, 120_000)
 
   it('typing and wire cost per edit', async () => {
