@@ -11,14 +11,13 @@ import type { ProviderLimits } from './limits.js'
 import { TrysteroYjsError } from './errors.js'
 import { AwarenessSync } from './provider/awareness-sync.js'
 import { DocSession, type SessionHost } from './provider/doc-session.js'
-import type { ProviderStatus, TrysteroProviderEvents } from './provider/events.js'
+import { peersEvent, type ProviderStatus, type TrysteroProviderEvents } from './provider/events.js'
 import { resolveOptions, type ResolvedOptions, type TrysteroProviderOptions } from './provider/options.js'
 import { RoomAccess } from './provider/room-access.js'
 import { SyncedWaiters } from './provider/synced-waiters.js'
 import { ReportingObservable } from './reporting-observable.js'
 import { SignalingMonitor, type SignalingStatus } from './signaling-status.js'
 import type { RoomLease } from './room-lease.js'
-import { isTabPeer } from './room/tab-peers.js'
 import type { TrysteroConfig, TrysteroRoom } from './room-types.js'
 import { TrafficLedger, type Traffic } from './traffic.js'
 
@@ -295,7 +294,6 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   }
 
   private emitPeers (added: string[], removed: string[]): void {
-    const peers = this.peers
-    this.emit('peers', [{ added, removed, peers, webrtcPeers: peers.filter((id) => !isTabPeer(id)), bcPeers: peers.filter(isTabPeer) }])
+    this.emit('peers', [peersEvent(added, removed, this.peers)])
   }
 }

@@ -3,6 +3,7 @@
  */
 import type { TrysteroYjsError } from '../errors.js'
 import type { SignalingStatus } from '../signaling-status.js'
+import { isTabPeer } from '../room/tab-peers.js'
 
 export type ProviderStatus = 'connecting' | 'connected' | 'disconnected'
 
@@ -23,3 +24,7 @@ export interface TrysteroProviderEvents {
   /** The state of signaling changed: a relay connected, failed or came back (see `signaling`). */
   signaling: (status: SignalingStatus) => void
 }
+
+/** The `peers` event: this browser's tabs (`tab:…`, over the BroadcastChannel) are `bcPeers`, the others `webrtcPeers`, as in y-webrtc. */
+export const peersEvent = (added: string[], removed: string[], peers: string[]): Parameters<TrysteroProviderEvents['peers']>[0] =>
+  ({ added, removed, peers, webrtcPeers: peers.filter((id) => !isTabPeer(id)), bcPeers: peers.filter(isTabPeer) })
