@@ -108,6 +108,10 @@ describe.skipIf(!canRunBrowser)('tabs over a BroadcastChannel in Chromium', () =
     const decoded = seen.map((bytes) => Buffer.from(bytes).toString('latin1'))
     expect(decoded.filter((text) => text.includes(secret) || text.includes('bea'))).toEqual([])
     expect(decoded.filter((text) => text.includes(secret.slice(0, 8)))).toEqual([])
+
+    // A tab that is closed says BYE (encrypted, on its way out): it is no peer any more, its cursor gone.
+    await b.close({ runBeforeUnload: true })
+    await a.waitForFunction(() => (window as any).lab.peers().length === 0 && !(window as any).lab.names().includes('bea'), undefined, deadline)
   })
 
   it('tabs with broadcastChannel: false do not sync without signaling', async () => {
