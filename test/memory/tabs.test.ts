@@ -105,6 +105,24 @@ describe('tabs over a BroadcastChannel', () => {
     expect(a.provider.peers).toEqual([tabB])
   })
 
+  it('a peer without tabs reads a HELLO that ends with a page instance (compact sync\'s state vectors before it intact)', async () => {
+    const roomId = freshRoom()
+    const withTabs = mesh.add(roomId, { broadcastChannel: true })
+    const without = mesh.add(roomId, { broadcastChannel: false })
+    const reports: string[] = []
+    for (const { provider } of [withTabs, without]) {
+      provider.on('error', (error) => reports.push(`error: ${error.message}`))
+      provider.on('warning', (warning) => reports.push(`warning: ${warning.message}`))
+    }
+    withTabs.doc.getText('t').insert(0, 'a')
+    without.doc.getText('t').insert(0, 'b')
+    await converged([withTabs.doc, without.doc], (doc) => doc.getText('t').toString())
+    await until('both synced over the (memory) network', () => withTabs.provider.synced && without.provider.synced && without.provider.peers.length === 1,
+      [on(withTabs.provider, 'synced'), on(without.provider, 'synced'), on(without.provider, 'peers')])
+    expect(without.provider.peers).toEqual([withTabs.peer.selfId])
+    expect(reports).toEqual([])
+  })
+
   it('a tab without the private room\'s key sees nothing; tabs with it sync, encrypted', async () => {
     const roomId = freshRoom()
     const password = 'tabs share this'
