@@ -61,6 +61,8 @@ export const mountPeersPanel = (root: HTMLElement, provider: TrysteroProvider, i
 
   /** `rtt 3 ms`, or why there is no fresh figure. */
   const roundTrip = (peerId: string, now: number): { text: string, stale: boolean } => {
+    // Another tab of this browser, over the BroadcastChannel: no WebRTC peer to ping.
+    if (peerId.startsWith('tab:')) return { text: 'another tab', stale: false }
     const live = liveness.get(peerId)
     if (live === undefined) return { text: 'rtt …', stale: false }
     if (live.failed) return { text: 'not answering', stale: true }
@@ -85,6 +87,7 @@ export const mountPeersPanel = (root: HTMLElement, provider: TrysteroProvider, i
   }
 
   const ping = (peerId: string): void => {
+    if (peerId.startsWith('tab:')) return
     const room = provider.room
     const live = liveness.get(peerId) ?? { rtt: null, pendingSince: null, failed: false }
     liveness.set(peerId, live)
