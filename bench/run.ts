@@ -27,7 +27,7 @@ import { floorMs, ladderTable, runLadder, type LadderRow } from './scenarios/siz
 import { measureFloor, runSyncPhases, syncPhasesTable } from './scenarios/sync-phases.js'
 import { runShapedLink, shapedLinkTable, type ShapedResult } from './scenarios/shaped-link.js'
 import { keystrokePathTable, runKeystrokePath } from './scenarios/keystroke-path.js'
-import { runTabLatency, tabLatencyTable } from './scenarios/tab-latency.js'
+import { runTabLatency, tabLatencySummary, tabLatencyTable } from './scenarios/tab-latency.js'
 import { runTyping, typingTable, wirePerEditTable, type TypingRow } from './scenarios/typing.js'
 import { runWire, wireBreakdownTable, wireRatioTable, wireTargets } from './scenarios/wire.js'
 import { traceCredit } from './support/editing-traces.js'
@@ -138,7 +138,7 @@ try {
   })
   await scenario('tab-latency', async () => {
     const rows = await runTabLatency({ ...preset.tabLatency, timeoutMs })
-    print(tabLatencyTable(rows), 'tab-latency', rows)
+    print(tabLatencyTable(rows), 'tab-latency', tabLatencySummary(rows))
   })
   await scenario('typing', async () => {
     const rows = await runTyping({ ...preset.typing, timeoutMs: 60_000 })

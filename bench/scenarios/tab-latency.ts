@@ -87,6 +87,12 @@ const quantile = (values: number[], q: number): number => {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
 }
 
+/** For bench/results/tab-latency.json: the round trips as counts and quantiles, not every one. */
+export const tabLatencySummary = (rows: TabLatencyRow[]): unknown[] => rows.map(({ rttMs, ...row }) => ({
+  ...row,
+  rttMs: rttMs.length === 0 ? null : { count: rttMs.length, p50: quantile(rttMs, 0.5), p90: quantile(rttMs, 0.9), p99: quantile(rttMs, 0.99), max: Math.max(...rttMs) }
+}))
+
 export const tabLatencyTable = (rows: TabLatencyRow[]): Table => ({
   title: 'Tab to tab over the BroadcastChannel (Chromium, two tabs of one context, signaling unreachable)',
   columns: ['provider', 'room', 'runs ok', 'edits per run', 'one way, median of runs (ms)', 'min–max of runs (ms)', 'round trip p50 / p90 / p99 (ms)'],
