@@ -15,7 +15,7 @@
  */
 import type { RoomRole } from '../admission/room-keys.js'
 import { TrysteroYjsError } from '../errors.js'
-import type { ChannelHandle, ChannelMember } from '../room-hub.js'
+import type { ChannelHandle, ChannelMember } from './channel-contract.js'
 import { TabChannel, tabPeerPrefix, type TabHandle } from '../transport/tab-channel.js'
 import { ChannelPeers } from './channel-peers.js'
 
