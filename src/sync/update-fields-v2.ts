@@ -269,14 +269,17 @@ export class V2Fields implements StructFields {
     return this.strings.skip('text')
   }
 
-  /** V2 writes embeds and format values with lib0's `writeAny`, not as JSON text. */
+  /**
+   * V2 writes embeds and format values with lib0's `writeAny`, not as JSON text, so they may hold
+   * what JSON cannot: refused (`any`'s `json`), since V1 must still be able to write the document.
+   */
   embed (maxDepth: number): void {
-    this.rest.any(maxDepth)
+    this.rest.any(maxDepth, true)
   }
 
   format (maxDepth: number): void {
     this.key('format key')
-    this.rest.any(maxDepth)
+    this.rest.any(maxDepth, true)
   }
 
   typeRef (): number {

@@ -150,8 +150,14 @@ export class Reader {
     return decoding.readVarString(decoder)
   }
 
-  /** lib0 `readAny`, without building the value; nesting bounded (lib0 recurses). */
-  any (maxDepth: number): void {
+  /**
+   * lib0 `readAny`, without building the value; nesting bounded (lib0 recurses). `json`: the value
+   * must also be one that V1 writes as JSON text (V2's embeds and format values, which V1 writes
+   * with `JSON.stringify`): neither `undefined` itself nor a bigint anywhere, on which
+   * `JSON.stringify` throws or writes nothing — the document would then fail every V1 encoding
+   * (every step 2 to a version 1 peer, every `update` event).
+   */
+  any (maxDepth: number, json = false): void {
     const counts: number[] = []
     const inObject: boolean[] = []
     let count = 1
@@ -166,6 +172,9 @@ export class Reader {
       count--
       if (object) this.string('object key')
       const tag = this.u8()
+      if (json && (tag === 122 || (tag === 127 && counts.length === 0))) {
+        this.fail(`${tag === 122 ? 'a bigint' : 'undefined'} as an embed or format value, which V1 (JSON) cannot carry`)
+      }
       switch (tag) {
         case 127: case 126: case 121: case 120: break // undefined, null, false, true
         case 125: this.skipVarInt(); break

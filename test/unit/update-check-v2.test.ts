@@ -95,6 +95,33 @@ describe('checkUpdate in format V2', () => {
     expect(!check.ok && check.cause).toMatch(/the length column ends/)
   })
 
+  it('refuses an embed or format value that V1 cannot carry (undefined, a bigint): Yjs takes it in V2, then no V1 step 2 or update of the document can be encoded', () => {
+    const poisoned = (edit: (text: Y.Text) => void): Uint8Array => {
+      const source = new Y.Doc()
+      source.getText('t').insert(0, 'abc')
+      edit(source.getText('t'))
+      return Y.encodeStateAsUpdateV2(source)
+    }
+    const updates = {
+      'format undefined': poisoned((t) => t.format(0, 1, { bold: undefined })),
+      'format bigint': poisoned((t) => t.format(0, 1, { size: 1n as unknown as number })),
+      'format nested bigint': poisoned((t) => t.format(0, 1, { size: { n: [1n] } as unknown as number })),
+      'embed bigint': poisoned((t) => t.insertEmbed(0, { n: 2n } as unknown as object))
+    }
+    for (const [name, update] of Object.entries(updates)) {
+      // What the check guards against: Yjs applies it, and the document then fails every V1 encoding.
+      const victim = new Y.Doc()
+      Y.applyUpdateV2(victim, update)
+      expect(() => Y.encodeStateAsUpdate(victim), name).toThrow()
+      const check = checkUpdate(new Y.Doc(), update, { format: 'v2' })
+      expect(check.ok, name).toBe(false)
+      expect(!check.ok && check.cause, name).toMatch(/V1 \(JSON\) cannot carry/)
+    }
+    // What JSON carries, undefined inside a value included (JSON drops or nulls it), is taken.
+    const fine = poisoned((t) => { t.format(0, 1, { bold: null, x: { y: undefined, z: [undefined, 1.5, 'q'] } }); t.insertEmbed(0, { img: 'x' }) })
+    expect(checkUpdate(new Y.Doc(), fine, { format: 'v2' }).ok).toBe(true)
+  })
+
   it('agrees with the V1 check on structurally random updates, and accepts nothing Y.applyUpdateV2 throws on', () => {
     const random = seeded(13)
     const pick = <T>(xs: T[]): T => xs[random(xs.length)]!
