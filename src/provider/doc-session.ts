@@ -61,7 +61,7 @@ export class DocSession {
     this.receiver = new CompactReceiver({
       docName,
       maxMessageBytes: host.limits.maxMessageBytes,
-      charge: (peerId, bytes, messageType) => this.channel?.charge(peerId, bytes, messageType) === true,
+      charge: (peerId, bytes, messageType, messages) => this.channel?.charge(peerId, bytes, messageType, messages) === true,
       disconnect: (peerId, error) => this.channel?.disconnect(peerId, error),
       report: host.report
     })

@@ -52,10 +52,11 @@ export interface ChannelHandle {
   /** Both we and the peer set `compactSync` in HELLO: it may be sent COMPACT messages (PROTOCOL.md §3.7). */
   compactSync: (peerId: string) => boolean
   /**
-   * Counts `bytes` the peer makes us process beyond its message (an inflated update) against its
-   * byte rate, as if it had sent them; a peer over it is disconnected, and `false` returned.
+   * Counts `bytes` the peer makes us process beyond its message (an inflated update), and
+   * `messages` more messages (default 0), against its rates, as if it had sent them; a peer over
+   * one is disconnected, and `false` returned.
    */
-  charge: (peerId: string, bytes: number, messageType: string) => boolean
+  charge: (peerId: string, bytes: number, messageType: string, messages?: number) => boolean
   /**
    * Sends to the given admitted peers; errors are reported to the member. Resolves when the
    * message is handed to every data channel (after Trystero's backpressure), never rejects.

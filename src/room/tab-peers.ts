@@ -94,7 +94,7 @@ export class TabPeers {
       },
       // Nothing to save on a BroadcastChannel: compressing would only cost time.
       compactSync: (peerId) => !isTabPeer(peerId) && webrtc.compactSync(peerId),
-      charge: (peerId, bytes, messageType) => isTabPeer(peerId) || webrtc.charge(peerId, bytes, messageType),
+      charge: (peerId, bytes, messageType, messages) => isTabPeer(peerId) || webrtc.charge(peerId, bytes, messageType, messages),
       send: async (data, targets) => {
         const toTabs = targets.filter(isTabPeer)
         const toWebrtc = targets.filter((peerId) => !isTabPeer(peerId) && !peers.hidden(peerId))

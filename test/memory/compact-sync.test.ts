@@ -308,6 +308,21 @@ describe('compact sync over the memory network', () => {
       await disconnected(a)
     })
 
+    it('counts each compact message of a frame as a message: a frame of many tiny ones disconnects its sender', async () => {
+      const { a, raw } = await joinCompactRaw({ maxMessagesPerSecond: 10 })
+      const errors: TrysteroYjsError[] = []
+      a.provider.on('error', (error: TrysteroYjsError) => errors.push(error))
+      // A stored block announcing 65,535 bytes and holding 4: a stream that ends short, 9 bytes each.
+      const stalled: DocMessage = { type: 'compact', syncType: 'sync-update', compressed: true, updateBytes: 100, payload: Uint8Array.of(0, 0xff, 0xff, 0, 0, 1, 2, 3, 4) }
+      void raw.doc.send(encodeFrame(Array.from({ length: 500 }, () => stalled)), { target: a.peer.selfId })
+      await disconnected(a)
+      await until('its last admitted message is inflated', () => errors.filter((e) => /malformed/.test(e.message)).length >= 10, [on(a.provider, 'error')])
+      expect(errors.find((e) => e.limit !== undefined)).toMatchObject({ peerId: raw.peer.selfId, limit: 'maxMessagesPerSecond', limitValue: 10 })
+      // Only the messages within its burst (twice the rate, less the frame itself) were inflated.
+      await mesh.network.settle()
+      expect(errors.filter((e) => /malformed/.test(e.message)).length).toBeLessThan(20)
+    })
+
     it('drops a payload that is not deflate-raw as a malformed message, and keeps the peer', async () => {
       const { a, raw, send } = await joinCompactRaw()
       const error = nextEvent<[TrysteroYjsError]>(a.provider, 'error')
