@@ -155,6 +155,7 @@ export class RoomHub implements RoomEventListener {
       lastHeard: (peerId) => this.liveness.lastHeard(peerId),
       disconnect: (peerId, error) => this.disconnectPeer(peerId, error),
       compactSync: (peerId) => this.compact && ((this.peers.get(peerId)?.features ?? 0) & features.compactSync) !== 0,
+      acceptsCompact: this.compact,
       charge: (peerId, bytes, messageType, messages = 0) => this.withinRate(peerId, bytes, messageType, messages),
       send: async (data, requested) => {
         // Nothing of a document goes to a peer that has not proved the room's keys.

@@ -22,6 +22,8 @@ export type IncomingMessage = Exclude<DocMessage, CompactMessage> | ExpandedUpda
 
 export interface CompactReceiverHost {
   readonly docName: string
+  /** Whether we set `compactSync`: with `false`, no COMPACT message is inflated or applied. */
+  accepting: () => boolean
   readonly maxMessageBytes: number
   /**
    * Counts bytes the peer makes us process, and `messages` more messages, against its rates, as if
@@ -58,7 +60,9 @@ export class CompactReceiver {
         else handle(message)
         continue
       }
-      if (!this.admit(message, peerId, byteLength)) return
+      const admission = this.admit(message, peerId, byteLength)
+      if (admission === 'over') return
+      if (admission === 'dropped') continue
       void this.order.enqueue(peerId, message.compressed
         ? async () => { const update = await this.inflate(message, peerId, byteLength); if (update !== null) handle(update) }
         : () => handle(expanded(message, message.payload)))
@@ -69,16 +73,23 @@ export class CompactReceiver {
    * Within the limits: the size it announces, and the peer's rates, where it counts as a message of
    * its own (each may start a decompression stream) and as the bytes it announces.
    */
-  private admit (message: CompactMessage, peerId: string, byteLength: number): boolean {
+  private admit (message: CompactMessage, peerId: string, byteLength: number): 'admitted' | 'dropped' | 'over' {
     const { docName, maxMessageBytes } = this.host
     const messageType = `compact ${message.syncType}`
+    if (!this.host.accepting()) {
+      // What a version 1 peer would do with it (an unknown type), without dropping the rest of the frame.
+      this.host.report('error', new TrysteroYjsError('compact message dropped: this provider does not accept compact sync (compactSync: false)', {
+        peerId, messageType, byteLength, docName
+      }))
+      return 'dropped'
+    }
     if (message.updateBytes > maxMessageBytes) {
       this.host.disconnect(peerId, new TrysteroYjsError('compact message announcing an update over the size limit; peer disconnected', {
         peerId, messageType, byteLength, docName, limit: 'maxMessageBytes', limitValue: maxMessageBytes, figure: message.updateBytes
       }))
-      return false
+      return 'over'
     }
-    return this.host.charge(peerId, message.updateBytes, messageType, 1)
+    return this.host.charge(peerId, message.updateBytes, messageType, 1) ? 'admitted' : 'over'
   }
 
   /** The V2 update of a compressed compact message, once inflated; `null` if it is refused. */

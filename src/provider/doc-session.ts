@@ -60,6 +60,7 @@ export class DocSession {
     })
     this.receiver = new CompactReceiver({
       docName,
+      accepting: () => this.channel?.acceptsCompact === true,
       maxMessageBytes: host.limits.maxMessageBytes,
       charge: (peerId, bytes, messageType, messages) => this.channel?.charge(peerId, bytes, messageType, messages) === true,
       disconnect: (peerId, error) => this.channel?.disconnect(peerId, error),

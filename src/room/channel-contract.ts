@@ -51,6 +51,8 @@ export interface ChannelHandle {
   disconnect: (peerId: string, error: TrysteroYjsError) => void
   /** Both we and the peer set `compactSync` in HELLO: it may be sent COMPACT messages (PROTOCOL.md §3.7). */
   compactSync: (peerId: string) => boolean
+  /** We set `compactSync`: COMPACT messages are accepted (from any peer: setting the bit costs nothing). */
+  readonly acceptsCompact: boolean
   /**
    * Counts `bytes` the peer makes us process beyond its message (an inflated update), and
    * `messages` more messages (default 0), against its rates, as if it had sent them; a peer over

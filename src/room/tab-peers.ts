@@ -94,6 +94,7 @@ export class TabPeers {
       },
       // Nothing to save on a BroadcastChannel: compressing would only cost time.
       compactSync: (peerId) => !isTabPeer(peerId) && webrtc.compactSync(peerId),
+      acceptsCompact: webrtc.acceptsCompact,
       charge: (peerId, bytes, messageType, messages) => isTabPeer(peerId) || webrtc.charge(peerId, bytes, messageType, messages),
       send: async (data, targets) => {
         const toTabs = targets.filter(isTabPeer)

@@ -165,6 +165,27 @@ describe('compact sync over the memory network', () => {
     expect(frames.flatMap((f) => f.messages).filter((m) => m.type === 'compact')).toEqual([])
   })
 
+  it('with compactSync: false, inflates and applies no compact message, even from a peer that announces the feature', async () => {
+    const a = mesh.add('room', { compactSync: false, peerHelloTimeout: 100 })
+    await a.provider.whenSynced()
+    const raw = joinRaw(mesh, helloCompact)
+    const victim = await raw.joined
+    await until('A sees the raw peer', () => a.provider.peers.length === 1, [on(a.provider, 'peers')])
+    const source = new Y.Doc()
+    source.getText('t').insert(0, prose(5_000))
+    const v2 = Y.encodeStateAsUpdateV2(source)
+    const error = nextEvent<[TrysteroYjsError]>(a.provider, 'error')
+    void raw.doc.send(encodeFrame([{ type: 'compact', syncType: 'sync-update', compressed: true, updateBytes: v2.byteLength, payload: await deflateRaw(v2) }]), { target: victim })
+    const [refused] = await error
+    expect(refused).toMatchObject({ peerId: raw.peer.selfId, messageType: 'compact sync-update' })
+    expect(refused.message).toMatch(/compactSync/)
+    await mesh.network.settle()
+    expect(a.doc.getText('t').toString()).toBe('')
+    // What it sends as version 1 defines is still taken.
+    void raw.doc.send(encodeFrame([{ type: 'sync-update', update: Y.encodeStateAsUpdate(source) }]), { target: victim })
+    await until('the V1 update is in', () => a.doc.getText('t').length > 0, [on(a.doc, 'update')])
+  })
+
   it('speaks only version 1 to a version 1 peer (a HELLO without features), while compacting for a compact peer in the same room', async () => {
     const a = mesh.add()
     a.doc.getText('t').insert(0, prose(30_000))

@@ -27,6 +27,7 @@ const receiver = (chargeLimit = Infinity) => {
   const disconnected: TrysteroYjsError[] = []
   const host = {
     docName: '',
+    accepting: () => true,
     maxMessageBytes: 1024,
     charge: (peerId: string, bytes: number, _type: string, messages?: number) => {
       charged.push({ peerId, bytes, messages })

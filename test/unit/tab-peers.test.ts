@@ -52,6 +52,7 @@ const page = (name: string, instance: string, webrtcInstances: Record<string, st
       lastHeard: () => null,
       disconnect: () => {},
       compactSync: () => true,
+      acceptsCompact: true,
       charge: () => true,
       send: async (data, targets) => { result.webrtcSent.push({ data, targets }) },
       detach: () => {}
