@@ -100,7 +100,12 @@ export class DocSession {
       // Never another peer's unresolvable leftovers: only what this document integrated.
       answer: async (peerId, stateVector) => {
         if (this.channel === null) return
-        await this.sender.sendStep2(peerId, (format) => encodeStateAsUpdateWithoutPending(doc, stateVector, format))
+        try {
+          await this.sender.sendStep2(peerId, (format) => encodeStateAsUpdateWithoutPending(doc, stateVector, format))
+        } catch (error) {
+          // Yjs could not encode the document (e.g. a value V1 cannot write): said, and the next step 1 is tried again.
+          host.report('error', new TrysteroYjsError('answering a step 1 failed: the step 2 could not be encoded', { peerId, messageType: 'sync-step2', docName, cause: error }))
+        }
       }
     })
   }

@@ -9,7 +9,7 @@ import * as Y from 'yjs'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as syncProtocol from 'y-protocols/sync'
-import { TrysteroYjsError, docChannelKey } from '../../src/index.js'
+import { TrysteroProvider, TrysteroYjsError, docChannelKey } from '../../src/index.js'
 import { deflateRaw } from '../../src/compact/deflate-raw.js'
 import { decodeFrame, encodeFrame, type DocMessage } from '../../src/protocol/doc-messages.js'
 import { decodeRoomMessage, encodeRoomMessage, features, protocolVersion, roomChannelName } from '../../src/protocol/room-messages.js'
@@ -268,6 +268,27 @@ describe('compact sync over the memory network', () => {
     void raw.doc.send(encodeFrame([{ type: 'compact', syncType: 'sync-step2', compressed: true, updateBytes: v2.byteLength, payload }]), { target: victim })
     void raw.doc.send(refused, { target: victim })
     expect(await textWhenRefused).toBe(source.getText('t').toString())
+  })
+
+  it('reports a step 2 it cannot encode, and answers that peer\'s next step 1 again (no unhandled rejection, no peer left unanswerable)', async () => {
+    // A document Yjs cannot write in V1 (the app set a format to undefined before the provider
+    // listened): encoding any step 2 for a V1 peer, or converting a small V2 one, throws.
+    const doc = new Y.Doc()
+    doc.getText('t').insert(0, 'abc')
+    doc.getText('t').format(0, 1, { bold: undefined })
+    expect(() => Y.encodeStateAsUpdate(doc)).toThrow()
+    const peer = mesh.network.createPeer()
+    const a = mesh.track(new TrysteroProvider(doc, 'room', { appId, joinRoom: peer.joinRoom }))
+    await a.whenSynced()
+    const failures: TrysteroYjsError[] = []
+    a.on('error', (error: TrysteroYjsError) => { if (/answering/.test(error.message)) failures.push(error) })
+    const b = mesh.add()
+    await until('A reports it could not answer B', () => failures.length === 1, [on(a, 'error')])
+    expect(failures[0]).toMatchObject({ peerId: b.peer.selfId, messageType: 'sync-step2' })
+    await mesh.network.settle()
+    expect(failures).toHaveLength(1)
+    b.provider.resync()
+    await until('A tries again on B\'s next step 1', () => failures.length === 2, [on(a, 'error')])
   })
 
   describe('limits of a compact message', () => {
