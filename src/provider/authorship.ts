@@ -50,13 +50,26 @@ export interface AuthorshipHost {
 export const maxHeldBytesPerPeer = 4 * 1024 * 1024
 
 export class AuthorshipGuard {
-  /** Per peer, the clock it showed for each client id. */
+  /** Per peer, the clock it showed for each client id by the updates of its we applied. */
   private readonly shownClocks = new Map<string, Map<number, number>>()
+  /**
+   * Per peer, its latest state vector (step 1, or HELLO/OPEN), kept as it is, not merged into
+   * `shownClocks`: a peer can list millions of client ids in one (6 bytes each), and merging every
+   * one it ever sent kept them all until it left (20 step 1s of 200,000 made-up ids: +112 MiB).
+   * An honest peer's state vectors only grow, so the latest says all the earlier ones did.
+   */
+  private readonly stateVectors = new Map<string, Map<number, number>>()
   private held: Array<HeldUpdate & { timer: ReturnType<typeof setTimeout> }> = []
 
   constructor (private readonly host: AuthorshipHost, private readonly graceMs = 3000) {}
 
-  /** `peerId` has `client` up to `clock` (from its step 1, or an update it sent). */
+  /** `peerId` has what its state vector says (its step 1, HELLO or OPEN): it replaces the one before. */
+  showStateVector (peerId: string, stateVector: Map<number, number>): void {
+    this.stateVectors.set(peerId, stateVector)
+    this.recheck((suspect) => suspect.owner === peerId)
+  }
+
+  /** `peerId` has `client` up to `clock` (an update of its we applied). */
   show (peerId: string, client: number, clock: number): void {
     let clocks = this.shownClocks.get(peerId)
     if (clocks === undefined) {
@@ -91,6 +104,7 @@ export class AuthorshipGuard {
   /** A peer left or closed the document: its updates on hold go, and it can no longer vouch. */
   peerGone (peerId: string): void {
     this.shownClocks.delete(peerId)
+    this.stateVectors.delete(peerId)
     for (const held of this.held.filter((h) => h.peerId === peerId)) this.drop(held)
     // Edits of an absent owner cannot be told from a relay: what waited for it goes in.
     this.recheck((suspect) => suspect.owner === peerId)
@@ -100,6 +114,7 @@ export class AuthorshipGuard {
     for (const held of this.held) clearTimeout(held.timer)
     this.held = []
     this.shownClocks.clear()
+    this.stateVectors.clear()
   }
 
   private suspects (ranges: ClockRanges, peerId: string): Suspect[] {
@@ -113,16 +128,21 @@ export class AuthorshipGuard {
       }
       const owner = this.host.ownerOf(client)
       if (owner === null || owner === peerId || !this.host.isPresent(owner)) continue
-      if (to > (this.shownClocks.get(owner)?.get(client) ?? 0)) suspects.push({ client, owner, to })
+      if (to > this.shownClock(owner, client)) suspects.push({ client, owner, to })
     }
     return suspects
+  }
+
+  /** The clock `peerId` showed for `client`, by its state vector or its updates. */
+  private shownClock (peerId: string, client: number): number {
+    return Math.max(this.shownClocks.get(peerId)?.get(client) ?? 0, this.stateVectors.get(peerId)?.get(client) ?? 0)
   }
 
   /** Releases, in arrival order, held updates whose every suspect is now vouched for. */
   private recheck (concerns: (suspect: Suspect) => boolean): void {
     for (const held of [...this.held]) {
       if (!held.suspects.some(concerns)) continue
-      held.suspects = held.suspects.filter((s) => s.owner !== null && this.host.isPresent(s.owner) && s.to > (this.shownClocks.get(s.owner)?.get(s.client) ?? 0))
+      held.suspects = held.suspects.filter((s) => s.owner !== null && this.host.isPresent(s.owner) && s.to > this.shownClock(s.owner, s.client))
       if (held.suspects.length > 0) continue
       this.drop(held)
       this.host.release(held)

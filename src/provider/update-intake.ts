@@ -58,7 +58,7 @@ export class UpdateIntake {
 
   /** `peerId` showed it has `client` up to `clock` (its step 1's state vector). */
   shown (peerId: string, stateVector: Map<number, number>): void {
-    for (const [client, clock] of stateVector) this.authorship.show(peerId, client, clock)
+    this.authorship.showStateVector(peerId, stateVector)
   }
 
   /** A step 2 or update from a peer, in format V1 (y-protocols) or V2 (a compact message, PROTOCOL.md §3.7). */
