@@ -9,7 +9,7 @@ import * as Y from 'yjs'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as syncProtocol from 'y-protocols/sync'
-import { TrysteroProvider, TrysteroYjsError, docChannelKey } from '../../src/index.js'
+import { TrysteroProvider, TrysteroYjsError, deriveRoomKeys, docChannelKey } from '../../src/index.js'
 import { deflateRaw } from '../../src/compact/deflate-raw.js'
 import { decodeFrame, encodeFrame, type DocMessage } from '../../src/protocol/doc-messages.js'
 import { decodeRoomMessage, encodeRoomMessage, features, protocolVersion, roomChannelName } from '../../src/protocol/room-messages.js'
@@ -289,6 +289,51 @@ describe('compact sync over the memory network', () => {
     expect(failures).toHaveLength(1)
     b.provider.resync()
     await until('A tries again on B\'s next step 1', () => failures.length === 2, [on(a, 'error')])
+  })
+
+  it('refuses a viewer\'s compact step 2 and update, compressed or not, as its V1 ones', async () => {
+    const password = 'correct horse battery staple'
+    const { viewKey } = await deriveRoomKeys(password, { appId, roomId: 'room' })
+    const writer = mesh.add('room', { password })
+    writer.doc.getText('t').insert(0, 'published')
+    const viewer = mesh.add('room', { viewKey })
+    await until('viewer synced', () => viewer.provider.synced && viewer.doc.getText('t').toString() === 'published', [on(viewer.provider, 'synced'), on(viewer.doc, 'update')])
+    const defaced = new Y.Doc()
+    defaced.getText('t').insert(0, prose(5_000))
+    const v2 = Y.encodeStateAsUpdateV2(defaced)
+    const refusals: TrysteroYjsError[] = []
+    writer.provider.on('error', (error: TrysteroYjsError) => { if (/update from a viewer refused/.test(error.message)) refusals.push(error) })
+    const action = viewer.provider.room!.makeAction(docAction)
+    void action.send(encodeFrame([
+      { type: 'compact', syncType: 'sync-step2', compressed: true, updateBytes: v2.byteLength, payload: await deflateRaw(v2) },
+      { type: 'compact', syncType: 'sync-update', compressed: false, updateBytes: v2.byteLength, payload: v2 }
+    ]), { target: writer.peer.selfId })
+    await until('both refused', () => refusals.length === 2, [on(writer.provider, 'error')])
+    expect(refusals.map((e) => e.peerId)).toEqual([viewer.peer.selfId, viewer.peer.selfId])
+    expect(writer.doc.getText('t').toString()).toBe('published')
+  })
+
+  it('a peer that leaves while its step 2 is being compressed is sent nothing after, and nothing fails', async () => {
+    const frames = recordFrames(mesh)
+    const a = mesh.add()
+    a.doc.getText('t').insert(0, prose(60_000))
+    await a.provider.whenSynced()
+    const errors: TrysteroYjsError[] = []
+    a.provider.on('error', (error: TrysteroYjsError) => errors.push(error))
+    const b = mesh.add()
+    // B's HELLO carried its state vector: A's compact answer is being compressed when B shows up.
+    await until('A sees B', () => a.provider.peers.length === 1, [on(a.provider, 'peers')])
+    const sentBefore = frames.filter((f) => f.to === b.peer.selfId).length
+    await b.provider.destroy()
+    await until('B gone at A', () => Object.keys(a.provider.room!.getPeers()).length === 0, [on(a.provider, 'peers')])
+    await mesh.network.settle()
+    // Typing goes on for everyone else; nothing reaches B any more.
+    a.doc.getText('t').insert(0, prose(5_000, 9))
+    await mesh.network.settle()
+    const c = mesh.add()
+    await converged([a.doc, c.doc], (d) => d.getText('t').toString())
+    expect(frames.filter((f) => f.to === b.peer.selfId).length).toBe(sentBefore)
+    expect(errors).toEqual([])
   })
 
   describe('limits of a compact message', () => {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { checkUpdate, prepareUpdate, type UpdateCheck } from '../../src/sync/update-check.js'
 import { craftUpdate, type CraftContent, type CraftStruct } from '../support/craft-update.js'
@@ -230,6 +231,48 @@ describe('checkUpdate in format V2', () => {
     }
     expect(accepted).toBeGreaterThan(100)
     expect(refused).toBeGreaterThan(1000)
+  })
+
+  it('accepts nothing Yjs throws on, applying or encoding in V1 or V2, among corruptions of single columns of legitimate V2 updates', () => {
+    // Byte corruptions of the whole update mostly break the column lengths; these keep them, so
+    // that the values inside a column (a format value, a string length, a run count) are what varies.
+    const { updates, base } = richHistoryV2()
+    const random = seeded(3)
+    const split = (update: Uint8Array): number[][] => {
+      const decoder = decoding.createDecoder(update)
+      const parts = [[decoding.readVarUint(decoder)]]
+      for (let i = 0; i < 9; i++) parts.push([...decoding.readVarUint8Array(decoder)])
+      parts.push([...decoding.readTailAsUint8Array(decoder)])
+      return parts
+    }
+    const join = (parts: number[][]): Uint8Array => column((e) => {
+      encoding.writeVarUint(e, parts[0]![0]!)
+      for (let i = 1; i <= 9; i++) encoding.writeVarUint8Array(e, Uint8Array.from(parts[i]!))
+      encoding.writeUint8Array(e, Uint8Array.from(parts[10]!))
+    })
+    let accepted = 0
+    for (let i = 0; i < 3000; i++) {
+      const parts = split(updates[random(updates.length)]!)
+      for (let m = 0, n = 1 + random(3); m < n; m++) {
+        const part = parts[1 + random(10)]!
+        const p = random(part.length + 1)
+        const kind = random(4)
+        if (kind === 0 || part.length === 0) part.splice(p, 0, random(256))
+        else if (kind === 1) part.splice(Math.min(p, part.length - 1), 1)
+        else if (kind === 2) part[Math.min(p, part.length - 1)] = random(256)
+        // Varint edges, and lib0 `any` tags (127 undefined, 122 bigint, 126 null)
+        else part[Math.min(p, part.length - 1)] = [0, 1, 0x7f, 0x80, 0x41, 0xff, 0x7a, 0x7e][random(8)]!
+      }
+      const doc = new Y.Doc()
+      if (random(2) === 1) Y.applyUpdateV2(doc, base)
+      const prepared = prepareUpdate(doc, join(parts), { format: 'v2', maxStructs: 10_000 })
+      if (!prepared.ok) continue
+      accepted++
+      expect(() => Y.applyUpdateV2(doc, prepared.update)).not.toThrow()
+      expect(() => Y.encodeStateAsUpdate(doc)).not.toThrow()
+      expect(() => Y.encodeStateAsUpdateV2(doc)).not.toThrow()
+    }
+    expect(accepted).toBeGreaterThan(200)
   })
 
   it('accepts the B4 editing trace\'s document in V2, with the facts of its V1 form', (context) => {
