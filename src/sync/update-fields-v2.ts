@@ -90,6 +90,9 @@ class DiffRuns {
   }
 }
 
+const isHighSurrogate = (unit: number): boolean => unit >= 0xd800 && unit <= 0xdbff
+const isLowSurrogate = (unit: number): boolean => unit >= 0xdc00 && unit <= 0xdfff
+
 /** lib0 `StringDecoder`: every string as one varString, then their UTF-16 lengths (UintRuns). */
 class Strings {
   private readonly text: string
@@ -106,11 +109,19 @@ class Strings {
     return this.text.length - this.position
   }
 
-  /** The next string's length, consumed without building it. */
+  /**
+   * The next string's length, consumed without building it. Its end must not fall between the
+   * halves of a surrogate pair: Yjs would keep a lone half here, and every encoding of the
+   * document (UTF-8) would turn it into U+FFFD, so that this peer's text differs from the room's.
+   * (UTF-8, hence V1, cannot carry a lone half; Yjs never splits a pair itself.)
+   */
   skip (what: string): number {
     const length = this.lengths.read()
     if (length > this.left) this.r.fail(`${what}: ${length} characters announced, ${this.left} left in the string column`)
     this.position += length
+    if (length > 0 && isHighSurrogate(this.text.charCodeAt(this.position - 1)) && isLowSurrogate(this.text.charCodeAt(this.position))) {
+      this.r.fail(`${what}: ends at character ${this.position} of the string column, which splits a surrogate pair`)
+    }
     return length
   }
 

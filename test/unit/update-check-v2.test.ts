@@ -123,6 +123,36 @@ describe('checkUpdate in format V2', () => {
     expect(checkUpdate(new Y.Doc(), fine, { format: 'v2' }).ok).toBe(true)
   })
 
+  it('refuses strings that split a surrogate pair of the string column: the receiver would keep a lone half, every peer it re-encodes for a U+FFFD', () => {
+    const source = new Y.Doc()
+    source.clientID = 5
+    source.getText('t').insert(0, 'x😀')
+    const v2 = Y.encodeStateAsUpdateV2(source)
+    // The string column holds "tx😀" (root name, then the text), lengths 1 and 3: make them 1 and 2.
+    const decoder = decoding.createDecoder(v2)
+    const flag = decoding.readVarUint(decoder)
+    const columns = Array.from({ length: 9 }, () => decoding.readVarUint8Array(decoder))
+    const rest = decoding.readTailAsUint8Array(decoder)
+    expect(decoding.readVarString(decoding.createDecoder(columns[5]!))).toBe('tx😀')
+    columns[5] = column((e) => { encoding.writeVarString(e, 'tx😀'); encoding.writeVarInt(e, 1); encoding.writeVarInt(e, 2) })
+    const split = column((e) => {
+      encoding.writeVarUint(e, flag)
+      for (const c of columns) encoding.writeVarUint8Array(e, c)
+      encoding.writeUint8Array(e, rest)
+    })
+    // What it would do: a lone high surrogate here, U+FFFD wherever the document is encoded again.
+    const victim = new Y.Doc()
+    Y.applyUpdateV2(victim, split)
+    expect(victim.getText('t').toString()).toBe('x\ud83d')
+    const replica = new Y.Doc()
+    Y.applyUpdateV2(replica, Y.encodeStateAsUpdateV2(victim))
+    expect(replica.getText('t').toString()).toBe('x\ufffd')
+    const check = checkUpdate(new Y.Doc(), split, { format: 'v2' })
+    expect(check.ok).toBe(false)
+    expect(!check.ok && check.cause).toMatch(/splits a surrogate pair/)
+    expect(checkUpdate(new Y.Doc(), v2, { format: 'v2' }).ok).toBe(true)
+  })
+
   it('agrees with the V1 check on structurally random updates, and accepts nothing Y.applyUpdateV2 throws on', () => {
     const random = seeded(13)
     const pick = <T>(xs: T[]): T => xs[random(xs.length)]!
