@@ -381,11 +381,14 @@ export class RoomHub implements RoomEventListener {
         if ((message.features & features.heartbeat) !== 0) this.liveness.watch(peerId)
         // A peer we knew that asks for our HELLO starts over with us (it took us for gone, or
         // its first channel just opened): its channels close and open again, so that each side
-        // asks the other for what it missed.
-        if (message.replyRequested && peer.channels !== null) this.peers.setChannels(peerId, peer, new Set())
+        // asks the other for what it missed. Once per heartbeat interval: an honest peer asks
+        // again only after taking us for gone, and each answer (our HELLO, a step 1 per channel)
+        // is thousands of times the 13 bytes of the request (PROTOCOL.md §2).
+        const restart = message.replyRequested && this.answerAllowed(peer)
+        if (restart && peer.channels !== null) this.peers.setChannels(peerId, peer, new Set())
         const stateVectors = new Map(message.channels.map((channel, i) => [channel, message.stateVectors?.[i]] as const))
         this.peers.setChannels(peerId, peer, new Set(message.channels), this.earlyStateVectors(peer, stateVectors))
-        if (message.replyRequested) this.sendHello(peerId, false)
+        if (restart) this.sendHello(peerId, false)
         return
       }
       case 'open':
@@ -432,6 +435,14 @@ export class RoomHub implements RoomEventListener {
     const early = new Map<string, Uint8Array>()
     for (const [channel, stateVector] of stateVectors) if (stateVector != null && stateVector.byteLength > 0) early.set(channel, stateVector)
     return early
+  }
+
+  /** Whether a HELLO's request for ours is answered: the first, then one per heartbeat interval. */
+  private answerAllowed (peer: RemotePeer): boolean {
+    const now = Date.now()
+    if (peer.answeredAt !== null && now - peer.answeredAt < this.limits.heartbeatInterval) return false
+    peer.answeredAt = now
+    return true
   }
 
   private sendHello (peerId: string, replyRequested: boolean): void {

@@ -14,6 +14,8 @@ export interface RemotePeer {
   incompatible: boolean
   /** Ask for its HELLO in ours: it connected before we spoke, and told nobody. */
   replyRequested: boolean
+  /** When we last answered its HELLO's request for ours (`Date.now()`), or `null`. */
+  answeredAt: number | null
   /** Its HELLO's `features`. */
   features: number
   /** Its page instance, if its HELLO said it (§7): one of our tabs may be the same page. */
@@ -52,7 +54,7 @@ export class PeerDirectory {
 
   /** A newly connected peer, pending until its HELLO. */
   add (peerId: string, replyRequested: boolean): RemotePeer {
-    const peer: RemotePeer = { channels: null, helloTimer: null, incompatible: false, replyRequested, features: 0, instance: null, disconnected: false, unwatchGuard: () => {} }
+    const peer: RemotePeer = { channels: null, helloTimer: null, incompatible: false, replyRequested, answeredAt: null, features: 0, instance: null, disconnected: false, unwatchGuard: () => {} }
     this.peers.set(peerId, peer)
     this.awaitHello(peerId, peer)
     return peer

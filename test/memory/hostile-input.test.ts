@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { TrysteroYjsError, docChannelKey } from '../../src/index.js'
 import { encodeFrame } from '../../src/protocol/doc-messages.js'
-import { encodeRoomMessage, protocolVersion, roomChannelName } from '../../src/protocol/room-messages.js'
+import { decodeRoomMessage, encodeRoomMessage, protocolVersion, roomChannelName } from '../../src/protocol/room-messages.js'
 import type { TrysteroRoom } from '../../src/room-types.js'
 import { hostileFrames, syncUpdateEnvelope, updateWithDeletions } from '../support/hostile-frames.js'
 import { appId, createMemoryMesh, type MemoryMesh, type MemoryTestPeer } from '../support/memory-peers.js'
@@ -169,5 +169,40 @@ describe('hostile input over the memory network', () => {
     const b = mesh.add()
     b.doc.getText('t').insert(0, 'fine')
     await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+  })
+})
+
+describe('HELLO amplification over the memory network', () => {
+  const mesh = createMemoryMesh()
+  afterEach(async () => await mesh.reset())
+
+  it('answers a flood of HELLOs asking for a reply once, not with a HELLO and a step 1 each', async () => {
+    const a = mesh.add('room')
+    // A state vector of many clients makes each answer big: what the flood would multiply.
+    for (let client = 1; client <= 200; client++) {
+      const other = new Y.Doc()
+      other.clientID = client
+      other.getText('t').insert(0, 'x')
+      Y.applyUpdate(a.doc, Y.encodeStateAsUpdate(other))
+    }
+    const hostile = joinHostile(mesh)
+    const victimId = await hostile.joined
+    const control = hostile.room.makeAction(roomChannelName)
+    let hellosBack = 0
+    let bytesBack = 0
+    control.onMessage = (data: unknown) => {
+      const message = decodeRoomMessage(data as Uint8Array)
+      if (message?.type === 'hello') hellosBack++
+      bytesBack += (data as Uint8Array).byteLength
+    }
+    hostile.docAction.onMessage = (data: unknown) => { bytesBack += (data as Uint8Array).byteLength }
+    const hello = encodeRoomMessage({ type: 'hello', version: protocolVersion, replyRequested: true, channels: [docChannelKey('')], features: 0 })
+    for (let i = 0; i < 100; i++) void control.send(hello, { target: victimId })
+    await mesh.network.settle()
+    expect(a.provider.peers).toContain(hostile.peer.selfId)
+    // One HELLO when it joined and one for the first request; the other 99 requests are read as
+    // plain HELLOs (PROTOCOL.md §2).
+    expect(hellosBack).toBeLessThanOrEqual(2)
+    expect(bytesBack).toBeLessThan(100 * hello.byteLength * 20)
   })
 })
