@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { coalescingTable, runCoalescing } from './coalescing.js'
 import { oursAt, oursV1, yWebrtc, ours, type Contender } from './harness/contenders.js'
-import { baselineBuild } from './harness/baseline.js'
+import { baselineBuild, beforeBuild, versionsIn } from './harness/build-at.js'
 import { writeDocuments } from './harness/documents.js'
 import { presets } from './presets.js'
 import { joinTable, runJoin } from './scenarios/join.js'
@@ -21,7 +21,6 @@ import { guardFloodTable, runGuardFlood } from './scenarios/guard-flood.js'
 import { compactionTable, keeperTable, runKeeperBench, type KeeperBenchResult } from './scenarios/keeper.js'
 import { runHostile, type HostileResult } from './scenarios/hostile.js'
 import { hostileTables } from './scenarios/hostile-tables.js'
-import { prepareBeforeBuild, versionsIn } from './harness/before-build.js'
 import { cyclesTable, kbPerCycle, reconnectTimeoutMs, runCycles, secondHalfFrom, type CyclesRun } from './scenarios/cycles.js'
 import { floorMs, ladderTable, runLadder, type LadderRow } from './scenarios/size-ladder.js'
 import { measureFloor, runSyncPhases, syncPhasesTable } from './scenarios/sync-phases.js'
@@ -188,7 +187,7 @@ try {
   })
   await scenario('hostile', async () => {
     // Before issue 10: built from this repository's history into bench/.cache/ (once), or BENCH_BEFORE_DIST.
-    const before = prepareBeforeBuild()
+    const before = await beforeBuild()
     const after = fileURLToPath(new URL('../dist', import.meta.url))
     const directory = process.env['BENCH_HOSTILE_SNAPSHOTS']
     const options = { ...preset.hostile, contenders: [{ label: 'before' as const, dist: before.dist }, { label: 'after' as const, dist: after }], ...(directory === undefined ? {} : { snapshots: directory }) }
@@ -198,7 +197,7 @@ try {
     const tables = hostileTables(results, {
       options,
       machine,
-      before: `the provider at commit ${before.commit} (${before.source === 'BENCH_BEFORE_DIST' ? 'given' : 'built with its own lock file by bench/harness/before-build.ts'})`,
+      before: `the provider at commit ${before.commit} (${before.source === 'given' ? 'given' : 'built with its own lock file by bench/harness/build-at.ts'})`,
       versions: `Before: ${versionsIn(before.dist, packages)}; after: ${versionsIn(after, packages)}.`
     })
     for (const table of tables) print(table)
@@ -229,11 +228,11 @@ function shapedTargets (result: ShapedResult): string[][] {
 
 /** The build of BENCH_BASELINE (default: main) as a contender, or null if it cannot be built. */
 async function baselineContender (): Promise<Contender | null> {
-  const ref = process.env['BENCH_BASELINE'] ?? 'main'
   try {
-    return oursAt(await baselineBuild(ref), `at ${ref}`)
+    const build = await baselineBuild()
+    return oursAt(build, `at ${build.ref}`)
   } catch (error) {
-    console.error(`baseline ${ref} not built, left out: ${(error as Error).message}`)
+    console.error(`baseline ${process.env['BENCH_BASELINE'] ?? 'main'} not built, left out: ${(error as Error).message}`)
     return null
   }
 }

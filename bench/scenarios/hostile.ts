@@ -1,6 +1,6 @@
 /**
  * What each attack of issue 10 costs a victim, before issue 10 (commit a60587c, built by
- * before-build.ts) and after (this repository's dist/): per attack, a fresh room on the embedded
+ * build-at.ts) and after (this repository's dist/): per attack, a fresh room on the embedded
  * MQTT broker with three processes on node-datachannel — the victim, an honest third peer that
  * edits every `probeIntervalMs`, and the attacker (a raw Trystero member, guard-attacker-process,
  * or a provider peer to be killed). Measured in the victim: RSS at rest before, its peak during
