@@ -5,7 +5,7 @@
  * bench/results/latest.md. Benchmarks are measurements, not tests: nothing here passes or fails;
  * the targets are reported, met or not, with their numbers.
  */
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { coalescingTable, runCoalescing } from './coalescing.js'
@@ -191,12 +191,15 @@ try {
     const after = fileURLToPath(new URL('../dist', import.meta.url))
     const directory = process.env['BENCH_HOSTILE_SNAPSHOTS']
     const options = { ...preset.hostile, contenders: [{ label: 'before' as const, dist: before.dist }, { label: 'after' as const, dist: after }], ...(directory === undefined ? {} : { snapshots: directory }) }
+    // Stalls and latencies move with what else runs on the cores: the tables say how busy they were.
+    const load = sampleLoad()
     const results = await runHostile(options, console.log)
+    const during = load.stop()
     writeResults('hostile', { before, options, results: rounded(results) })
     const packages = ['yjs', '@trystero-p2p/core', 'node-datachannel']
     const tables = hostileTables(results, {
       options,
-      machine,
+      machine: `${machine}; ${during}`,
       before: `the provider at commit ${before.commit} (${before.source === 'given' ? 'given' : 'built with its own lock file by bench/harness/build-at.ts'})`,
       versions: `Before: ${versionsIn(before.dist, packages)}; after: ${versionsIn(after, packages)}.`
     })
@@ -204,6 +207,21 @@ try {
   })
 } finally {
   documents.dispose()
+}
+
+/** The 1-minute load average every 30 s until `stop()`, which describes it (the cores are shared with whatever else runs). */
+function sampleLoad (): { stop: () => string } {
+  const samples = [loadavg()[0]!]
+  const timer = setInterval(() => samples.push(loadavg()[0]!), 30_000)
+  timer.unref()
+  return {
+    stop: () => {
+      clearInterval(timer)
+      samples.push(loadavg()[0]!)
+      const sorted = [...samples].sort((a, b) => a - b)
+      return `load average (1 min, sampled every 30 s) during the run: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)}, max ${sorted.at(-1)!.toFixed(1)} over ${sorted.length} samples (this bench's own processes count in it; much above ${cpus().length}, other work shared the cores)`
+    }
+  }
 }
 
 /** Latencies to 0.01 ms: the JSON keeps thousands of them. */
