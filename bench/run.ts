@@ -5,12 +5,12 @@
  * bench/results/latest.md. Benchmarks are measurements, not tests: nothing here passes or fails;
  * the targets are reported, met or not, with their numbers.
  */
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { coalescingTable, runCoalescing } from './coalescing.js'
 import { oursAt, oursV1, yWebrtc, ours, type Contender } from './harness/contenders.js'
-import { baselineBuild } from './harness/baseline.js'
+import { baselineBuild, beforeBuild, versionsIn } from './harness/build-at.js'
 import { writeDocuments } from './harness/documents.js'
 import { presets } from './presets.js'
 import { joinTable, runJoin } from './scenarios/join.js'
@@ -21,7 +21,6 @@ import { guardFloodTable, runGuardFlood } from './scenarios/guard-flood.js'
 import { compactionTable, keeperTable, runKeeperBench, type KeeperBenchResult } from './scenarios/keeper.js'
 import { runHostile, type HostileResult } from './scenarios/hostile.js'
 import { hostileTables } from './scenarios/hostile-tables.js'
-import { prepareBeforeBuild, versionsIn } from './harness/before-build.js'
 import { cyclesTable, kbPerCycle, reconnectTimeoutMs, runCycles, secondHalfFrom, type CyclesRun } from './scenarios/cycles.js'
 import { floorMs, ladderTable, runLadder, type LadderRow } from './scenarios/size-ladder.js'
 import { measureFloor, runSyncPhases, syncPhasesTable } from './scenarios/sync-phases.js'
@@ -193,23 +192,41 @@ try {
   })
   await scenario('hostile', async () => {
     // Before issue 10: built from this repository's history into bench/.cache/ (once), or BENCH_BEFORE_DIST.
-    const before = prepareBeforeBuild()
+    const before = await beforeBuild()
     const after = fileURLToPath(new URL('../dist', import.meta.url))
     const directory = process.env['BENCH_HOSTILE_SNAPSHOTS']
     const options = { ...preset.hostile, contenders: [{ label: 'before' as const, dist: before.dist }, { label: 'after' as const, dist: after }], ...(directory === undefined ? {} : { snapshots: directory }) }
+    // Stalls and latencies move with what else runs on the cores: the tables say how busy they were.
+    const load = sampleLoad()
     const results = await runHostile(options, console.log)
+    const during = load.stop()
     writeResults('hostile', { before, options, results: rounded(results) })
     const packages = ['yjs', '@trystero-p2p/core', 'node-datachannel']
     const tables = hostileTables(results, {
       options,
-      machine,
-      before: `the provider at commit ${before.commit} (${before.source === 'BENCH_BEFORE_DIST' ? 'given' : 'built with its own lock file by bench/harness/before-build.ts'})`,
+      machine: `${machine}; ${during}`,
+      before: `the provider at commit ${before.commit} (${before.source === 'given' ? 'given' : 'built with its own lock file by bench/harness/build-at.ts'})`,
       versions: `Before: ${versionsIn(before.dist, packages)}; after: ${versionsIn(after, packages)}.`
     })
     for (const table of tables) print(table)
   })
 } finally {
   documents.dispose()
+}
+
+/** The 1-minute load average every 30 s until `stop()`, which describes it (the cores are shared with whatever else runs). */
+function sampleLoad (): { stop: () => string } {
+  const samples = [loadavg()[0]!]
+  const timer = setInterval(() => samples.push(loadavg()[0]!), 30_000)
+  timer.unref()
+  return {
+    stop: () => {
+      clearInterval(timer)
+      samples.push(loadavg()[0]!)
+      const sorted = [...samples].sort((a, b) => a - b)
+      return `load average (1 min, sampled every 30 s) during the run: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)}, max ${sorted.at(-1)!.toFixed(1)} over ${sorted.length} samples (this bench's own processes count in it; much above ${cpus().length}, other work shared the cores)`
+    }
+  }
 }
 
 /** Latencies to 0.01 ms: the JSON keeps thousands of them. */
@@ -234,11 +251,11 @@ function shapedTargets (result: ShapedResult): string[][] {
 
 /** The build of BENCH_BASELINE (default: main) as a contender, or null if it cannot be built. */
 async function baselineContender (): Promise<Contender | null> {
-  const ref = process.env['BENCH_BASELINE'] ?? 'main'
   try {
-    return oursAt(await baselineBuild(ref), `at ${ref}`)
+    const build = await baselineBuild()
+    return oursAt(build, `at ${build.ref}`)
   } catch (error) {
-    console.error(`baseline ${ref} not built, left out: ${(error as Error).message}`)
+    console.error(`baseline ${process.env['BENCH_BASELINE'] ?? 'main'} not built, left out: ${(error as Error).message}`)
     return null
   }
 }

@@ -13,7 +13,7 @@ export interface Contender {
   label: string
   /** trystero-yjs only: `false` speaks only what version 1 peers speak (no compact sync). */
   compactSync?: boolean
-  /** trystero-yjs only: another build to run (bench/harness/baseline.ts). */
+  /** trystero-yjs only: another build to run (bench/harness/build-at.ts). */
   build?: string
 }
 

@@ -36,7 +36,7 @@ export const memoryAtRest = async (): Promise<NodeJS.MemoryUsage> => {
  * tsx would add the transpiler's caches and source maps to the heap we report.
  */
 const ourBuild = new URL('../../dist/index.js', import.meta.url)
-/** `build`: another build's `dist/index.js` (bench/harness/baseline.ts). */
+/** `build`: another build's `dist/index.js` (bench/harness/build-at.ts). */
 export const loadOurs = async (build?: string): Promise<[typeof import('../../src/index.js'), typeof import('@trystero-p2p/mqtt')]> => {
   const url = build === undefined ? ourBuild : new URL(`file://${build}`)
   if (!existsSync(url)) throw new Error(`${url.pathname} is missing; run \`npm run build\` first`)

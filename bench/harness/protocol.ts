@@ -29,7 +29,7 @@ export interface PeerConfig {
   timeline?: boolean
   /** trystero-yjs only: `false` turns compact sync off (PROTOCOL.md §3.7); default: the provider's default (on). */
   compactSync?: boolean
-  /** trystero-yjs only: another build's `dist/index.js` (bench/harness/baseline.ts); default: this checkout's. */
+  /** trystero-yjs only: another build's `dist/index.js` (bench/harness/build-at.ts); default: this checkout's. */
   build?: string
   /** Run the peer in this network namespace (bench/harness/shaped-link.ts); default: the coordinator's. */
   netns?: string
