@@ -1,23 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { PeerOrder } from '../../src/compact/peer-order.js'
+import { seeded } from '../support/seeded.js'
 
 /** A promise resolved from outside, to decide when an asynchronous step finishes. */
 const gate = (): { promise: Promise<void>, open: () => void } => {
   let open!: () => void
   const promise = new Promise<void>((resolve) => { open = resolve })
   return { promise, open }
-}
-
-/** A deterministic generator of integers in [0, n) (mulberry32). */
-const seeded = (seed: number): (n: number) => number => {
-  let state = seed >>> 0
-  return (n) => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return Math.floor(((t ^ (t >>> 14)) >>> 0) / 4294967296 * n)
-  }
 }
 
 describe('PeerOrder', () => {

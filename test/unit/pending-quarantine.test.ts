@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { encodeStateAsUpdateWithoutPending, PendingQuarantine } from '../../src/sync/pending-quarantine.js'
 import { craftUpdate, text } from '../support/craft-update.js'
+import { seeded, shuffle } from '../support/seeded.js'
 
 /** An update of a client nobody has seen from clock 0: valid, but its history is missing. */
 const orphan = (i: number): Uint8Array =>
@@ -119,7 +120,7 @@ describe('PendingQuarantine', () => {
       const doc = new Y.Doc()
       const quarantine = new PendingQuarantine(doc)
       let waited = 0
-      for (const index of shuffled(own.length, seed)) {
+      for (const index of shuffle(own.map((_, i) => i), seeded(seed))) {
         const { from, update } = own[index]!
         const report = quarantine.receive(`peer-${from}`, update)
         expect(report.status).toBe('applied')
@@ -201,20 +202,3 @@ describe('encodeStateAsUpdateWithoutPending', () => {
   })
 })
 
-/** A permutation of 0..n-1, seeded (mulberry32: 32-bit integer arithmetic only). */
-function shuffled (n: number, seed: number): number[] {
-  let state = seed >>> 0
-  const random = (k: number): number => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return Math.floor(((t ^ (t >>> 14)) >>> 0) / 4294967296 * k)
-  }
-  const out = Array.from({ length: n }, (_, i) => i)
-  for (let i = n - 1; i > 0; i--) {
-    const j = random(i + 1)
-    ;[out[i], out[j]] = [out[j]!, out[i]!]
-  }
-  return out
-}

@@ -7,6 +7,8 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { checkUpdate, prepareUpdate, type UpdateCheck } from '../../src/sync/update-check.js'
 import { craftUpdate, type CraftContent, type CraftStruct } from '../support/craft-update.js'
+import { richHistory } from '../support/rich-history.js'
+import { seeded } from '../support/seeded.js'
 
 /**
  * The check in format V2 (compact sync, PROTOCOL.md §3.7): the same checks as V1, read from V2's
@@ -14,18 +16,6 @@ import { craftUpdate, type CraftContent, type CraftStruct } from '../support/cra
  */
 
 const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)))
-
-/** A deterministic generator of integers in [0, n) (mulberry32). */
-const seeded = (seed: number): (n: number) => number => {
-  let state = seed >>> 0
-  return (n) => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return Math.floor(((t ^ (t >>> 14)) >>> 0) / 4294967296 * n)
-  }
-}
 
 const facts = (check: UpdateCheck): unknown => check.ok
   ? { ranges: [...check.ranges], gains: [...check.gains], needs: [...check.needs], overlaps: check.overlaps, structs: check.structs, deleteRanges: check.deleteRanges, types: check.types, subdocs: check.subdocs }
@@ -231,7 +221,7 @@ describe('checkUpdate in format V2', () => {
   })
 
   it('accepts nothing Y.applyUpdateV2 throws on among random corruptions of legitimate V2 updates', () => {
-    const { updates, base } = richHistoryV2()
+    const { updates, base } = richHistory('v2', 'hello wörld 😀')
     const random = seeded(17)
     let accepted = 0
     let refused = 0
@@ -266,7 +256,7 @@ describe('checkUpdate in format V2', () => {
   it('accepts nothing Yjs throws on, applying or encoding in V1 or V2, among corruptions of single columns of legitimate V2 updates', () => {
     // Byte corruptions of the whole update mostly break the column lengths; these keep them, so
     // that the values inside a column (a format value, a string length, a run count) are what varies.
-    const { updates, base } = richHistoryV2()
+    const { updates, base } = richHistory('v2', 'hello wörld 😀')
     const random = seeded(3)
     const split = (update: Uint8Array): number[][] => {
       const decoder = decoding.createDecoder(update)
@@ -321,33 +311,3 @@ describe('checkUpdate in format V2', () => {
   })
 })
 
-/** A few V2 updates of a document with every kind of content, and its state before the last ones. */
-function richHistoryV2 (): { updates: Uint8Array[], base: Uint8Array } {
-  const a = new Y.Doc()
-  a.clientID = 11
-  const t = a.getText('t')
-  t.insert(0, 'hello wörld 😀')
-  t.format(0, 5, { bold: true })
-  t.insertEmbed(3, { img: 'x' })
-  const m = a.getMap('m')
-  m.set('k', 1)
-  const inner = new Y.Map()
-  m.set('inner', inner)
-  inner.set('x', [1, { y: 2 }])
-  a.getArray('a').insert(0, [1, 'two', new Uint8Array([3]), Y.Array.from(['s'])])
-  const el = new Y.XmlElement('p')
-  a.getXmlFragment('x').insert(0, [el])
-  el.setAttribute('class', 'c')
-  el.insert(0, [new Y.XmlText('xt')])
-  const base = Y.encodeStateAsUpdateV2(a)
-  const b = new Y.Doc()
-  b.clientID = 22
-  Y.applyUpdateV2(b, base)
-  const before = Y.encodeStateVector(b)
-  b.getText('t').insert(2, 'BB')
-  b.getText('t').delete(5, 3)
-  b.getMap('m').set('k', 2)
-  b.getArray('a').delete(0, 1)
-  b.getMap('m').set('doc', new Y.Doc({ guid: 'sub' }))
-  return { updates: [Y.encodeStateAsUpdateV2(b, before), Y.encodeStateAsUpdateV2(b), base], base }
-}

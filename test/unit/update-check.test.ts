@@ -6,6 +6,8 @@ import * as Y from 'yjs'
 import { applyUpdateReporting, checkUpdate, prepareUpdate, type UpdateCheck } from '../../src/sync/update-check.js'
 import { PendingQuarantine } from '../../src/sync/pending-quarantine.js'
 import { craftUpdate, text, type CraftContent, type CraftStruct, type CraftUpdate } from '../support/craft-update.js'
+import { richHistory } from '../support/rich-history.js'
+import { seeded, shuffle } from '../support/seeded.js'
 
 /** Client 1 typed "abc" into the root text 't' (one item, clocks 0..2); our own client id is 99. */
 const baseDoc = (): Y.Doc => {
@@ -289,7 +291,7 @@ describe('checkUpdate: malformed updates', () => {
   }
 
   it('rejects all that Y.decodeUpdate rejects among random corruptions of legitimate updates, and accepts nothing Y.applyUpdate throws on', () => {
-    const { updates, base } = richHistory()
+    const { updates, base } = richHistory('v1')
     const random = seeded(7)
     let accepted = 0
     for (let i = 0; i < 3000; i++) {
@@ -617,54 +619,3 @@ function nestedArray (depth: number): unknown {
   return value
 }
 
-/** A deterministic generator of integers in [0, n) (mulberry32: 32-bit integer arithmetic only). */
-function seeded (seed: number): (n: number) => number {
-  let state = seed >>> 0
-  return (n) => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return Math.floor(((t ^ (t >>> 14)) >>> 0) / 4294967296 * n)
-  }
-}
-
-function shuffle<T> (xs: T[], random: (n: number) => number): T[] {
-  const out = [...xs]
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = random(i + 1)
-    ;[out[i], out[j]] = [out[j]!, out[i]!]
-  }
-  return out
-}
-
-/** A few updates of a document with every kind of content, and its state before the last ones. */
-function richHistory (): { updates: Uint8Array[], base: Uint8Array } {
-  const a = new Y.Doc()
-  a.clientID = 11
-  const t = a.getText('t')
-  t.insert(0, 'hello world')
-  t.format(0, 5, { bold: true })
-  t.insertEmbed(3, { img: 'x' })
-  const m = a.getMap('m')
-  m.set('k', 1)
-  const inner = new Y.Map()
-  m.set('inner', inner)
-  inner.set('x', [1, { y: 2 }])
-  a.getArray('a').insert(0, [1, 'two', new Uint8Array([3]), Y.Array.from(['s'])])
-  const el = new Y.XmlElement('p')
-  a.getXmlFragment('x').insert(0, [el])
-  el.setAttribute('class', 'c')
-  el.insert(0, [new Y.XmlText('xt')])
-  const base = Y.encodeStateAsUpdate(a)
-  const b = new Y.Doc()
-  b.clientID = 22
-  Y.applyUpdate(b, base)
-  const before = Y.encodeStateVector(b)
-  b.getText('t').insert(2, 'BB')
-  b.getText('t').delete(5, 3)
-  b.getMap('m').set('k', 2)
-  b.getArray('a').delete(0, 1)
-  b.getMap('m').set('doc', new Y.Doc({ guid: 'sub' }))
-  return { updates: [Y.encodeStateAsUpdate(b, before), Y.encodeStateAsUpdate(b), base], base }
-}
