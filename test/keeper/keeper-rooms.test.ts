@@ -157,8 +157,9 @@ describe.skipIf(!keeperBuilt)('keeper: rooms over real WebRTC (run `npm run buil
     }
   })
 
-  // Written against Trystero 0.25's own password (its signaling is encrypted with a key derived
-  // from it): recheck once trystero-yjs admits peers on the room channel itself.
+  // A wrong password fails at signaling already (Trystero's key is derived from the room's keys);
+  // a peer that reaches the keeper through another room's connection meets admission instead
+  // (PROTOCOL.md §5), as test/webrtc/private-rooms.test.ts shows for providers.
   it('with --password, refuses a peer with a wrong password and serves one with the right one', async () => {
     const room = newRoom()
     const keeper = startKeeper([room], ['--password', 'right horse'])
