@@ -6,7 +6,7 @@ import { afterAll, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { TrysteroProvider } from '../../src/index.js'
 import { closeAllConnections, createTrysteroPeer, startSignaling } from '../support/trystero-peer.js'
-import { converged } from '../support/wait.js'
+import { converged, on, until } from '../support/wait.js'
 
 const signaling = await startSignaling('nostr')
 afterAll(async () => {
@@ -32,7 +32,9 @@ it('uses the trystero package (Nostr) when no joinRoom is given', async () => {
   a.doc.getText('t').insert(0, 'over the default strategy')
   await converged([a.doc, b.doc], (d) => d.getText('t').toString())
   expect(a.peers).toEqual([nostrB.selfId])
-  // provider.signaling reads the sockets of the trystero package it loaded.
+  // provider.signaling reads the sockets of the trystero package it loaded (looked at once a
+  // second: the sync can be over before the first look that finds the package loaded).
+  await until('A reports its relay', () => a.signaling.reachable > 0, [on(a, 'signaling')])
   expect(a.signaling).toMatchObject({ total: 1, reachable: 1, relays: [{ url: signaling.url, state: 'open' }] })
   await Promise.all([a.destroy(), b.destroy()])
   for (const nostr of [nostrA, nostrB]) {
