@@ -134,10 +134,11 @@ export class RoomHub implements RoomEventListener {
       if (!this.withinRate(peerId, byteLength, key)) return
       this.gate.hold(peerId, byteLength, key, () => member.message(data, peerId))
     }
-    // Every chunk of a long message is a sign of life.
-    action.onReceiveProgress = (_progress, { peerId }) => {
+    // Every chunk of a long message is a sign of life. Trystero also reports the last chunk of
+    // every message (progress 1): the member hears of the others only, a message on its way.
+    action.onReceiveProgress = (progress, { peerId }) => {
       this.liveness.heard(peerId)
-      if (this.gate.state(peerId) === 'admitted') member.progress?.(peerId)
+      if (progress < 1 && this.gate.state(peerId) === 'admitted') member.progress?.(peerId)
     }
     this.members.set(key, { member, action })
     if (this.started) {

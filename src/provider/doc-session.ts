@@ -229,7 +229,6 @@ export class DocSession {
     }
     const byteLength = data.byteLength
     this.host.traffic.received(peerId, byteLength)
-    this.peers.heardFrom(peerId)
     const { messages, failure } = decodeFrame(data)
     // At once, unless an earlier compact message of this peer's is still being inflated.
     this.receiver.deliver(peerId, messages, byteLength, (message) => {

@@ -1,9 +1,11 @@
 /**
  * Where each peer with the document open stands (PROTOCOL.md §3.4): its role, whether it
  * answered our step 1, and — for a peer that announced the document and then never answers —
- * when to stop waiting for it. A peer is given `timeoutMs` of *silence on this document* (a chunk
- * of a long step 2 on its way counts as an answer coming), then it is reported, no longer waited
- * for, and asked again, with the wait doubled each time (up to a minute).
+ * when to stop waiting for it. A peer is given `timeoutMs` from our step 1 without an answer,
+ * extended while a long message of its comes in chunk by chunk (it may be the step 2, or ahead of
+ * it on the channel); other whole messages (its cursor, its edits) are no answer and extend
+ * nothing. Then it is reported, no longer waited for, and asked again, with the wait doubled each
+ * time (up to a minute).
  */
 import type { RoomRole } from '../admission/room-keys.js'
 
@@ -16,7 +18,7 @@ export interface PeerSyncState {
   excused: boolean
   /** When we last sent it step 1. */
   askedAt: number
-  /** When it last sent anything on this document (a message or a chunk of one). */
+  /** When a chunk of a long message of its last arrived on this document (not its last chunk). */
   lastActivity: number
   /** The silence it is allowed before the next report and ask. */
   waitMs: number

@@ -25,7 +25,7 @@ export interface ChannelMember {
   pendingChanged: () => void
   /** A Trystero message arrived on this channel's action (not validated). */
   message: (data: unknown, peerId: string) => void
-  /** A chunk of a message from an admitted peer arrived on this channel's action. */
+  /** A chunk of a message from an admitted peer arrived on this channel's action, not its last: more is on its way. */
   progress?: (peerId: string) => void
   /** The room was left under us (`room.leave()`); the handle is dead. */
   roomLeft: () => void

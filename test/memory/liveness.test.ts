@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import { docChannelKey, TrysteroYjsError, type TrysteroProviderOptions } from '../../src/index.js'
 import { decodeFrame, encodeFrame } from '../../src/protocol/doc-messages.js'
 import { encodeRoomMessage, protocolVersion, roomChannelName } from '../../src/protocol/room-messages.js'
@@ -71,6 +72,35 @@ describe('liveness and answers over the memory network', () => {
     await mesh.network.settle()
     expect(steps1.length).toBeGreaterThanOrEqual(2)
     expect(a.provider.peers).toEqual([silent.selfId])
+  })
+
+  it('a peer that keeps sending other messages but never answers step 1 still stops blocking synced', async () => {
+    const a = mesh.add('room', quick)
+    const chatty = mesh.network.createPeer()
+    const room: TrysteroRoom = chatty.joinRoom({ appId }, 'room')
+    const docAction = room.makeAction(docChannelKey(''))
+    docAction.onMessage = () => {}
+    room.makeAction(roomChannelName).onMessage = () => {}
+    const presence = new Awareness(new Y.Doc())
+    presence.setLocalStateField('user', { name: 'chatty' })
+    let chatter: ReturnType<typeof setInterval> | null = null
+    room.onPeerJoin = (peerId) => {
+      void room.makeAction(roomChannelName).send(encodeRoomMessage({ type: 'hello', version: protocolVersion, replyRequested: false, channels: [docChannelKey('')], features: 0 }), { target: peerId })
+      // Its cursor, five times per syncTimeout: traffic on the document that is no answer.
+      chatter = setInterval(() => {
+        presence.setLocalStateField('tick', Date.now())
+        void docAction.send(encodeFrame([{ type: 'awareness', update: encodeAwarenessUpdate(presence, [presence.clientID]) }]), { target: peerId })
+      }, 50)
+    }
+    try {
+      await until('A sees the chatty peer', () => a.provider.peers.length === 1, [on(a.provider, 'peers')])
+      const [warning] = await nextEvent<[TrysteroYjsError]>(a.provider, 'warning', (w) => /unanswered/.test(w.message))
+      expect(warning.peerId).toBe(chatty.selfId)
+      await until('A synced without it', () => a.provider.synced, [on(a.provider, 'synced')])
+    } finally {
+      if (chatter !== null) clearInterval(chatter)
+      presence.destroy()
+    }
   })
 
   it('step 1 floods get at most one answer on its way per peer: the rest are folded into the latest', async () => {
