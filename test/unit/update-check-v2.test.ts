@@ -6,7 +6,8 @@ import * as Y from 'yjs'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { checkUpdate, prepareUpdate, type UpdateCheck } from '../../src/sync/update-check.js'
-import { craftUpdate, type CraftContent, type CraftStruct } from '../support/craft-update.js'
+import { craftUpdate } from '../support/craft-update.js'
+import { fuzzClients, randomStructs } from '../support/random-structs.js'
 import { richHistory } from '../support/rich-history.js'
 import { seeded } from '../support/seeded.js'
 
@@ -145,31 +146,14 @@ describe('checkUpdate in format V2', () => {
 
   it('agrees with the V1 check on structurally random updates, and accepts nothing Y.applyUpdateV2 throws on', () => {
     const random = seeded(13)
-    const pick = <T>(xs: T[]): T => xs[random(xs.length)]!
-    const clients = [1, 2, 3, 4, 99]
-    const id = (): [number, number] => [pick(clients), random(14)]
-    const content = (): CraftContent => pick<() => CraftContent>([
+    const { pick, blocks: randomBlocks } = randomStructs(random, (pick) => [
       () => ({ string: pick(['', 'a', 'bc', 'déf', '😀x']) }),
       () => ({ deleted: random(3) }),
       () => ({ type: random(7), ...([3, 5].includes(random(7)) ? { key: 'p' } : {}) }),
       () => ({ any: random(2) === 1 ? [1] : [1, 'x', { y: [2] }] }),
       () => ({ binary: new Uint8Array([1, 2]) }),
       () => ({ json: ['1', 'undefined'] })
-    ])()
-    const struct = (): CraftStruct => {
-      const kind = random(10)
-      if (kind === 0) return { gc: random(3) }
-      if (kind === 1) return { skip: 1 + random(3) }
-      const origin = random(2) === 1 ? id() : undefined
-      const rightOrigin = random(3) === 0 ? id() : undefined
-      return {
-        content: content(),
-        ...(origin === undefined ? {} : { origin }),
-        ...(rightOrigin === undefined ? {} : { rightOrigin }),
-        ...(origin === undefined && rightOrigin === undefined ? { parent: random(2) === 1 ? { root: pick(['t', 'm', 'new']) } : { id: id() } } : {}),
-        ...(random(3) === 0 ? { parentSub: pick(['k', 'in']) } : {})
-      }
-    }
+    ], { minSkip: 1 })
     const base = (() => {
       const a = new Y.Doc()
       a.clientID = 1
@@ -186,15 +170,8 @@ describe('checkUpdate in format V2', () => {
     let compared = 0
     let accepted = 0
     for (let i = 0; i < 2000; i++) {
-      const used = new Set<number>()
-      const blocks = []
-      for (let k = 0, n = 1 + random(3); k < n; k++) {
-        const client = pick(clients)
-        if (used.has(client)) continue
-        used.add(client)
-        blocks.push({ client, clock: random(12), structs: Array.from({ length: 1 + random(4) }, struct) })
-      }
-      const crafted = craftUpdate({ clients: blocks, deletes: random(2) === 1 ? [{ client: pick(clients), ranges: [[random(12), 1 + random(5)]] }] : [] })
+      const blocks = randomBlocks()
+      const crafted = craftUpdate({ clients: blocks, deletes: random(2) === 1 ? [{ client: pick(fuzzClients), ranges: [[random(12), 1 + random(5)]] }] : [] })
       // Yjs's own converter writes the V2 form (and the V1 form of what it wrote), when it can read it.
       let v2: Uint8Array
       let v1: Uint8Array

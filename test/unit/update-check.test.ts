@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { applyUpdateReporting, checkUpdate, prepareUpdate, type UpdateCheck } from '../../src/sync/update-check.js'
 import { PendingQuarantine } from '../../src/sync/pending-quarantine.js'
-import { craftUpdate, text, type CraftContent, type CraftStruct, type CraftUpdate } from '../support/craft-update.js'
+import { craftUpdate, text, type CraftStruct, type CraftUpdate } from '../support/craft-update.js'
+import { fuzzClients, randomStructs } from '../support/random-structs.js'
 import { richHistory } from '../support/rich-history.js'
 import { seeded, shuffle } from '../support/seeded.js'
 
@@ -361,10 +362,7 @@ describe('checkUpdate: text', () => {
 describe('checkUpdate: structurally random updates', () => {
   it('never accepts an update that makes Y.applyUpdate, a later encoding or deleting everything throw', () => {
     const random = seeded(3)
-    const pick = <T>(xs: T[]): T => xs[random(xs.length)]!
-    const clients = [1, 2, 3, 4, 99]
-    const id = (): [number, number] => [pick(clients), random(14)]
-    const content = (): CraftContent => pick<() => CraftContent>([
+    const { pick, blocks: randomBlocks } = randomStructs(random, (pick) => [
       () => ({ string: pick(['', 'a', 'bc', 'def']) }),
       () => ({ deleted: random(3) }),
       () => ({ type: random(7), ...([3, 5].includes(random(7)) ? { key: 'p' } : {}) }),
@@ -373,21 +371,7 @@ describe('checkUpdate: structurally random updates', () => {
       () => ({ embed: '{"a":1}' }),
       () => ({ binary: new Uint8Array([1]) }),
       () => ({ json: ['1', 'undefined'] })
-    ])()
-    const struct = (): CraftStruct => {
-      const kind = random(10)
-      if (kind === 0) return { gc: random(3) }
-      if (kind === 1) return { skip: random(3) }
-      const origin = random(2) === 1 ? id() : undefined
-      const rightOrigin = random(3) === 0 ? id() : undefined
-      return {
-        content: content(),
-        ...(origin === undefined ? {} : { origin }),
-        ...(rightOrigin === undefined ? {} : { rightOrigin }),
-        ...(origin === undefined && rightOrigin === undefined ? { parent: random(2) === 1 ? { root: pick(['t', 'm', 'new']) } : { id: id() } } : {}),
-        ...(random(3) === 0 ? { parentSub: pick(['k', 'in']) } : {})
-      }
-    }
+    ])
     const base = (() => {
       const a = new Y.Doc()
       a.clientID = 1
@@ -409,15 +393,7 @@ describe('checkUpdate: structurally random updates', () => {
     let accepted = 0
     let yjsThrew = 0
     for (let i = 0; i < 3000; i++) {
-      const used = new Set<number>()
-      const blocks = []
-      for (let k = 0, n = 1 + random(3); k < n; k++) {
-        const client = pick(clients)
-        if (used.has(client)) continue
-        used.add(client)
-        blocks.push(run(client, random(12), Array.from({ length: 1 + random(4) }, struct)))
-      }
-      const update = craftUpdate({ clients: blocks, deletes: random(2) === 1 ? [{ client: pick(clients), ranges: [[random(12), random(5)]] }] : [] })
+      const update = craftUpdate({ clients: randomBlocks(), deletes: random(2) === 1 ? [{ client: pick(fuzzClients), ranges: [[random(12), random(5)]] }] : [] })
       const doc = new Y.Doc()
       doc.clientID = 99
       Y.applyUpdate(doc, base)
