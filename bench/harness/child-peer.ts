@@ -88,3 +88,28 @@ export class ChildPeer {
     return await this.exited
   }
 }
+
+/** A command from the parent: its `type`, and whatever that type carries. */
+export type ChildCommand = { type: string, [key: string]: any }
+
+/**
+ * The child's side of the protocol above: answers each command with what `handle` resolves to (or
+ * its error), and on `exit`, or when the parent goes away, runs `shutdown` (after the answer to
+ * `exit` is on its way). Then tells the parent it is ready.
+ */
+export const serveParent = (handle: (command: ChildCommand) => Promise<unknown>, shutdown: () => Promise<void>): void => {
+  const reply = (message: object): void => { if (process.connected) process.send!(message) }
+  process.on('message', ({ id, command }: { id: number, command: ChildCommand }) => {
+    if (command.type === 'exit') {
+      reply({ id, ok: true, result: null })
+      setImmediate(() => { void shutdown() })
+      return
+    }
+    handle(command).then(
+      (result) => reply({ id, ok: true, result }),
+      (error: unknown) => reply({ id, ok: false, error: error instanceof Error ? error.message : String(error) })
+    )
+  })
+  process.on('disconnect', () => { void shutdown() })
+  process.send!({ ready: true })
+}

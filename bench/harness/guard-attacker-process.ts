@@ -11,6 +11,7 @@ import { roomChannelName } from '../../src/protocol/room-messages.js'
 import { decodeFrame } from '../../src/protocol/doc-messages.js'
 import { attackerChannels, attackerConnections, AttackerPeerConnection, attackFrames, sendAll, type AttackName } from './guard-attacks.js'
 import { announceDocument, docAction, emptyStep1, markerUpdate, missingHistoryUpdates } from './protocol-attacks.js'
+import { serveParent, type ChildCommand } from './child-peer.js'
 
 const config = JSON.parse(process.env['GUARD_ATTACKER_CONFIG'] ?? 'null') as { brokerUrl: string, appId: string } | null
 if (config === null) throw new Error('guard-attacker: GUARD_ATTACKER_CONFIG is not set')
@@ -31,7 +32,7 @@ const docFrames = (kind: string, count: number, marker: string): Iterable<Uint8A
   }
 }
 
-const handle = async (command: { type: string, [key: string]: any }): Promise<unknown> => {
+const handle = async (command: ChildCommand): Promise<unknown> => {
   switch (command.type) {
     case 'state':
       return { selfId }
@@ -92,9 +93,6 @@ const handle = async (command: { type: string, [key: string]: any }): Promise<un
       if (target === null) throw new Error('attack before join')
       return await sendAll(target.channel, attackFrames(command['attack'] as AttackName, target.roomToken, command['chunks'] as number))
     }
-    case 'exit':
-      setImmediate(() => { void shutdown() })
-      return null
     default:
       throw new Error(`unknown command ${command.type}`)
   }
@@ -110,11 +108,4 @@ const shutdown = async (): Promise<void> => {
   process.exit(0)
 }
 
-process.on('message', (message: { id: number, command: { type: string } }) => {
-  handle(message.command).then(
-    (result) => process.send!({ id: message.id, ok: true, result }),
-    (error: unknown) => process.send!({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) })
-  )
-})
-process.on('disconnect', () => { void shutdown() })
-process.send!({ ready: true })
+serveParent(handle, shutdown)

@@ -11,6 +11,7 @@ import { joinRoom, selfId } from '@trystero-p2p/mqtt'
 import { TrysteroProvider, TrysteroYjsError, docChannelKey } from '../../src/index.js'
 import { claimActionNames, connectionGuard, guardRtcPolyfill, type ConnectionGuardOptions } from '../../src/guard/index.js'
 import { roomChannelName } from '../../src/protocol/room-messages.js'
+import { serveParent, type ChildCommand } from './child-peer.js'
 
 export interface VictimConfig {
   brokerUrl: string
@@ -124,7 +125,7 @@ const guardStats = (connection: RTCPeerConnection | undefined): Record<string, u
   return { receivedBytes, receivedMessages, droppedFrames, malformedFrames, unparsedFrames, heldBytes, inFlightBytes, lastReceivedAt, closed }
 }
 
-const handle = async (command: { type: string, [key: string]: any }): Promise<unknown> => {
+const handle = async (command: ChildCommand): Promise<unknown> => {
   switch (command.type) {
     case 'state': {
       const peers = roomPeers()
@@ -197,9 +198,6 @@ const handle = async (command: { type: string, [key: string]: any }): Promise<un
       const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage()
       return { rss, heapUsed, external, arrayBuffers }
     }
-    case 'exit':
-      setImmediate(() => { void shutdown() })
-      return null
     default:
       throw new Error(`unknown command ${command.type}`)
   }
@@ -226,11 +224,4 @@ const watchRoom = (): void => {
 provider.on('status', watchRoom)
 watchRoom()
 
-process.on('message', (message: { id: number, command: { type: string } }) => {
-  handle(message.command).then(
-    (result) => process.send!({ id: message.id, ok: true, result }),
-    (error: unknown) => process.send!({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) })
-  )
-})
-process.on('disconnect', () => { void shutdown() })
-process.send!({ ready: true })
+serveParent(handle, shutdown)

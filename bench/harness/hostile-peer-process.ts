@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url'
 import { writeHeapSnapshot } from 'node:v8'
 import { installPeerGlobals } from './peer-runtime.js'
 import { StallGauge } from './stall-gauge.js'
+import { serveParent, type ChildCommand } from './child-peer.js'
 
 export interface HostilePeerConfig {
   /** The contender's `dist/` directory. */
@@ -114,7 +115,7 @@ const until = async (what: string, check: () => boolean, deadlineMs: number): Pr
   }
 }
 
-const handle = async (command: { type: string, [key: string]: any }): Promise<unknown> => {
+const handle = async (command: ChildCommand): Promise<unknown> => {
   const deadlineMs = (command['deadlineMs'] as number | undefined) ?? 45_000
   const peerId = command['peerId'] as string
   switch (command.type) {
@@ -201,9 +202,6 @@ const handle = async (command: { type: string, [key: string]: any }): Promise<un
     case 'heap-snapshot':
       (globalThis as { gc?: () => void }).gc!()
       return writeHeapSnapshot(command['path'] as string)
-    case 'exit':
-      setImmediate(() => { void shutdown() })
-      return null
     default:
       throw new Error(`unknown command ${command.type}`)
   }
@@ -217,11 +215,4 @@ const shutdown = async (): Promise<void> => {
   process.exit(0)
 }
 
-process.on('message', (message: { id: number, command: { type: string } }) => {
-  handle(message.command).then(
-    (result) => { if (process.connected) process.send!({ id: message.id, ok: true, result }) },
-    (error: unknown) => { if (process.connected) process.send!({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) }) }
-  )
-})
-process.on('disconnect', () => { void shutdown() })
-process.send!({ ready: true })
+serveParent(handle, shutdown)
