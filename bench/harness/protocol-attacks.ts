@@ -20,19 +20,22 @@ export const announceDocument = (): Uint8Array =>
 export const emptyStep1 = (): Uint8Array => encodeFrame([{ type: 'sync-step1', stateVector: Y.encodeStateVector(new Y.Doc()) }])
 
 /**
- * `count` real Yjs updates, each the second edit of its own client, whose first edit is never
- * sent: every one waits for history that never comes (Yjs's pending set).
+ * A real Yjs update, the second edit of client 1,000,000 + `i`, whose first edit is never sent: it
+ * waits for history that never comes (Yjs's pending set).
  */
+export const missingHistoryUpdate = (i: number): Uint8Array => {
+  const doc = new Y.Doc()
+  doc.clientID = 1_000_000 + i
+  const text = doc.getText('text')
+  text.insert(0, 'x')
+  const before = Y.encodeStateVector(doc)
+  text.insert(1, ` flood ${i}`)
+  return Y.encodeStateAsUpdate(doc, before)
+}
+
+/** `count` of those, each framed as a sync update. */
 export function * missingHistoryUpdates (count: number): Generator<Uint8Array> {
-  for (let i = 0; i < count; i++) {
-    const doc = new Y.Doc()
-    doc.clientID = 1_000_000 + i
-    const text = doc.getText('text')
-    text.insert(0, 'x')
-    const before = Y.encodeStateVector(doc)
-    text.insert(1, ` flood ${i}`)
-    yield encodeFrame([{ type: 'sync-update', update: Y.encodeStateAsUpdate(doc, before) }])
-  }
+  for (let i = 0; i < count; i++) yield encodeFrame([{ type: 'sync-update', update: missingHistoryUpdate(i) }])
 }
 
 /** An update anyone can apply, carrying `marker`: seen by the victim once all before it was handled. */

@@ -11,25 +11,14 @@
 import * as Y from 'yjs'
 import { PendingQuarantine } from '../../src/sync/pending-quarantine.js'
 import { toMarkdown, type Cell } from '../support/report.js'
+import { missingHistoryUpdate } from '../harness/protocol-attacks.js'
 
 const args = process.argv.slice(2)
 const counts = args.filter((a) => !a.startsWith('--')).map(Number)
 const plainUpTo = Number(args.find((a) => a.startsWith('--plain-up-to='))?.split('=')[1] ?? Infinity)
 
 /** Real Yjs updates: each client types twice; only the second edit is sent. */
-const flood = (count: number): Uint8Array[] => {
-  const updates: Uint8Array[] = []
-  for (let i = 0; i < count; i++) {
-    const doc = new Y.Doc()
-    doc.clientID = 1_000_000 + i
-    const text = doc.getText('text')
-    text.insert(0, 'x')
-    const before = Y.encodeStateVector(doc)
-    text.insert(1, ` flood ${i}`)
-    updates.push(Y.encodeStateAsUpdate(doc, before))
-  }
-  return updates
-}
+const flood = (count: number): Uint8Array[] => Array.from({ length: count }, (_, i) => missingHistoryUpdate(i))
 
 const step2Bytes = (doc: Y.Doc): number => Y.encodeStateAsUpdate(doc, Y.encodeStateVector(new Y.Doc())).byteLength
 
