@@ -132,7 +132,8 @@ export class RoomHub implements RoomEventListener {
       this.liveness.heard(peerId)
       const byteLength = byteLengthOf(data)
       if (!this.withinRate(peerId, byteLength, key)) return
-      this.gate.hold(peerId, byteLength, key, () => member.message(data, peerId))
+      if (this.gate.state(peerId) === 'admitted') member.message(data, peerId)
+      else this.gate.hold(peerId, byteLength, key, () => member.message(data, peerId))
     }
     // Every chunk of a long message is a sign of life. Trystero also reports the last chunk of
     // every message (progress 1): the member hears of the others only, a message on its way.

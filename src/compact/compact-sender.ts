@@ -41,11 +41,6 @@ export class CompactSender {
     this.order = new PeerOrder(host.failed)
   }
 
-  /** Whether a frame for this peer is still being compressed or handed over. */
-  busy (peerId: string): boolean {
-    return this.order.busy(peerId)
-  }
-
   /** V1 messages (step 1, awareness) to every target, each after what it has in flight. */
   send (messages: DocMessage[], targets: string[]): Promise<void> {
     return this.dispatch(encodeFrame(messages), targets)

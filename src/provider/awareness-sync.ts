@@ -6,7 +6,7 @@
 import { applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates, type Awareness } from 'y-protocols/awareness'
 import { TrysteroYjsError } from '../errors.js'
 import { decodeAwarenessEntries, encodeAwarenessEntries } from '../protocol/awareness-entries.js'
-import { watchPage } from './page-lifecycle.js'
+import { watchPage } from '../page-lifecycle.js'
 
 /** Where what the awareness refuses is reported (the provider's `error` and `warning` events). */
 export type AwarenessSyncReport = (kind: 'error' | 'warning', error: TrysteroYjsError) => void

@@ -67,7 +67,13 @@ export class ChannelPeers {
     }
   }
 
+  /** Whether any tab has this channel open (without any, nothing is hidden). */
+  get hasTabs (): boolean {
+    return this.tabs.size > 0
+  }
+
   private shadowed (peerId: string): boolean {
+    if (this.tabs.size === 0) return false
     const instance = this.webrtc.get(peerId)
     if (instance === null || instance === undefined) return false
     for (const tabInstance of this.tabs.values()) if (tabInstance === instance) return true

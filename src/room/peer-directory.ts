@@ -92,11 +92,6 @@ export class PeerDirectory {
     if (before === null) this.listener.pendingChanged()
   }
 
-  /** Stops waiting for the peer's HELLO (it is being shut out). */
-  stopWaiting (peer: RemotePeer): void {
-    stopTimer(peer)
-  }
-
   pendingCount (): number {
     let pending = 0
     for (const peer of this.peers.values()) if (peer.channels === null) pending++

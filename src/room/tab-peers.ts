@@ -97,6 +97,8 @@ export class TabPeers {
       acceptsCompact: webrtc.acceptsCompact,
       charge: (peerId, bytes, messageType, messages) => isTabPeer(peerId) || webrtc.charge(peerId, bytes, messageType, messages),
       send: async (data, targets) => {
+        // No tab with this channel: the WebRTC peers as they are (a keystroke's usual path).
+        if (!peers.hasTabs) return await webrtc.send(data, targets)
         const toTabs = targets.filter(isTabPeer)
         const toWebrtc = targets.filter((peerId) => !isTabPeer(peerId) && !peers.hidden(peerId))
         // Like the hub's send: errors are reported, never thrown.

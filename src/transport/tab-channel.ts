@@ -14,9 +14,10 @@ import * as encoding from 'lib0/encoding'
 import type { RoomRole } from '../admission/room-keys.js'
 import { TrysteroYjsError } from '../errors.js'
 import { readBoundedBytes } from '../protocol/read-bytes.js'
+import { watchPage } from '../page-lifecycle.js'
 
 /** What a tab says of itself. */
-export interface TabHello {
+interface TabHello {
   /** The page's instance id, also in its WebRTC HELLO: the same page on both transports. */
   instance: string
   role: RoomRole
@@ -26,7 +27,7 @@ export interface TabHello {
   replyRequested: boolean
 }
 
-export type TabMessage =
+type TabMessage =
   | ({ type: 'hello' } & TabHello)
   | { type: 'bye' }
   | { type: 'open', channel: string }
@@ -35,7 +36,7 @@ export type TabMessage =
 
 const types = ['hello', 'bye', 'open', 'close', 'frame'] as const
 
-export const encodeTabMessage = (message: TabMessage): Uint8Array => {
+const encodeTabMessage = (message: TabMessage): Uint8Array => {
   const encoder = encoding.createEncoder()
   encoding.writeVarUint(encoder, types.indexOf(message.type))
   switch (message.type) {
@@ -60,7 +61,7 @@ export const encodeTabMessage = (message: TabMessage): Uint8Array => {
 }
 
 /** Throws on a malformed message; `null` for an unknown type (a later version's). */
-export const decodeTabMessage = (bytes: Uint8Array): TabMessage | null => {
+const decodeTabMessage = (bytes: Uint8Array): TabMessage | null => {
   const decoder = decoding.createDecoder(bytes)
   const type = types[decoding.readVarUint(decoder)]
   switch (type) {
@@ -159,14 +160,19 @@ export class TabChannel {
   private sending: Promise<void> = Promise.resolve()
   private receiving: Promise<void> = Promise.resolve()
   private closed = false
+  private readonly unwatchPage: () => void
 
   private constructor (private readonly name: string, private readonly options: TabChannelOptions) {
     this.bc = new BroadcastChannel(name)
     this.bc.onmessage = (event: MessageEvent) => this.receive(event.data as Envelope)
-    if (typeof addEventListener === 'function') {
-      addEventListener('pagehide', this.onPageHide)
-      addEventListener('pageshow', this.onPageShow)
-    }
+    this.unwatchPage = watchPage({
+      hidden: () => { void this.post(null, { type: 'bye' }) },
+      // Back from the back/forward cache: the tabs may have changed meanwhile; start over with all.
+      restored: () => {
+        for (const tabId of [...this.tabs.keys()]) this.forget(tabId)
+        void this.post(null, this.hello(true))
+      }
+    })
   }
 
   attach (key: string, member: TabMember): TabHandle {
@@ -178,7 +184,17 @@ export class TabChannel {
       roleOf: (peerId) => this.tabs.get(peerId)?.role ?? null,
       instanceOf: (peerId) => this.tabs.get(peerId)?.instance ?? null,
       send: async (frame, targets) => {
-        for (const peerId of targets) if (this.tabs.has(peerId)) await this.post(peerId, { type: 'frame', channel: key, frame })
+        const message: TabMessage = { type: 'frame', channel: key, frame }
+        // Every tab hears every post: to all the tabs with this channel (an update, a cursor), once.
+        let everyTab = true
+        let reached = 0
+        for (const [tabId, tab] of this.tabs) {
+          if (!tab.channels.has(key)) continue
+          if (targets.includes(tabId)) reached++
+          else everyTab = false
+        }
+        if (everyTab && reached > 1) return await this.post(null, message)
+        for (const peerId of targets) if (this.tabs.has(peerId)) await this.post(peerId, message)
       },
       shun: (peerId) => {
         this.shunned.add(peerId)
@@ -201,20 +217,9 @@ export class TabChannel {
     if (this.closed) return
     this.closed = true
     void this.post(null, { type: 'bye' }).finally(() => this.bc.close())
-    if (typeof removeEventListener === 'function') {
-      removeEventListener('pagehide', this.onPageHide)
-      removeEventListener('pageshow', this.onPageShow)
-    }
+    this.unwatchPage()
     const key = `${this.name}\u0000${this.options.instance}`
     if (channels.get(key) === this) channels.delete(key)
-  }
-
-  private readonly onPageHide = (): void => { void this.post(null, { type: 'bye' }) }
-  /** Back from the back/forward cache: the tabs may have changed meanwhile; start over with all. */
-  private readonly onPageShow = (event: Event): void => {
-    if (!(event as PageTransitionEvent).persisted) return
-    for (const tabId of [...this.tabs.keys()]) this.forget(tabId)
-    void this.post(null, this.hello(true))
   }
 
   /** A tab gone (BYE) or no longer heard: closed for every channel. */

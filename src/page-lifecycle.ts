@@ -1,5 +1,5 @@
 /**
- * The page's own lifecycle as a provider sees it: `pagehide` (a tab closing, or going into the
+ * The page's own lifecycle as a provider and its tab channel see it: `pagehide` (a tab closing, or going into the
  * back/forward cache, without a `disconnect()`) and `pageshow` of a restored page. Nothing in
  * Node or a worker, where there is no window.
  */
