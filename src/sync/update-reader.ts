@@ -141,13 +141,29 @@ export class Reader {
     return units
   }
 
-  /** The string itself, for the rare contents that must be parsed (JSON). */
+  /**
+   * The string itself, for contents that must be parsed (JSON) and V2's string column: decoded
+   * once, with lib0's own fatal decoder where the platform has one (what Yjs will read).
+   */
   stringValue (what: string): string {
-    const start = this.pos
-    this.string(what)
-    const decoder = decoding.createDecoder(this.buf)
-    decoder.pos = start
-    return decoding.readVarString(decoder)
+    const decoder = string.utf8TextDecoder
+    if (decoder === null) {
+      const start = this.pos
+      this.string(what)
+      const lib0Decoder = decoding.createDecoder(this.buf)
+      lib0Decoder.pos = start
+      return decoding.readVarString(lib0Decoder)
+    }
+    const n = this.varUint()
+    if (n > this.buf.length - this.pos) this.fail(`${what}: ${n} bytes announced, ${this.buf.length - this.pos} left`)
+    let value = ''
+    try {
+      value = decoder.decode(this.buf.subarray(this.pos, this.pos + n))
+    } catch {
+      this.fail(`${what} is not valid UTF-8`)
+    }
+    this.pos += n
+    return value
   }
 
   /**
