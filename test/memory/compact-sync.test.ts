@@ -239,10 +239,17 @@ describe('compact sync over the memory network', () => {
       if (to !== a.peer.selfId || action !== docAction) return
       if (!decodeFrame(payload as Uint8Array).messages.some((m) => m.type === 'sync-step1')) return
       stop()
-      setTimeout(() => a.doc.getText('t').insert(0, 'typed while compressing '))
+      // Once A has handled it (this listener runs just before), well before a stream's output.
+      queueMicrotask(() => {
+        // The race this test is about: the compact step 2 to B is not out yet.
+        compactOutBeforeTyping = frames.some((f) => f.from === a.peer.selfId && f.messages.some((m) => m.type === 'compact'))
+        a.doc.getText('t').insert(0, 'typed while compressing ')
+      })
     })
+    let compactOutBeforeTyping: boolean | null = null
     const b = mesh.add()
     await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+    expect(compactOutBeforeTyping).toBe(false)
     const fromA = frames.filter((f) => f.from === a.peer.selfId && f.to === b.peer.selfId).flatMap((f) => f.messages.map((m) => m.type))
     const step2 = fromA.indexOf('compact')
     const edit = fromA.indexOf('sync-update')
@@ -324,6 +331,8 @@ describe('compact sync over the memory network', () => {
     // B's HELLO carried its state vector: A's compact answer is being compressed when B shows up.
     await until('A sees B', () => a.provider.peers.length === 1, [on(a.provider, 'peers')])
     const sentBefore = frames.filter((f) => f.to === b.peer.selfId).length
+    // The race this test is about: B leaves before its compact answer is out.
+    expect(frames.some((f) => f.to === b.peer.selfId && f.messages.some((m) => m.type === 'compact'))).toBe(false)
     await b.provider.destroy()
     await until('B gone at A', () => Object.keys(a.provider.room!.getPeers()).length === 0, [on(a.provider, 'peers')])
     await mesh.network.settle()

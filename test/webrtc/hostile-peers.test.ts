@@ -202,11 +202,9 @@ describe('hostile peers, crashes and stops over real WebRTC', () => {
     const { child, selfId } = await spawnPeer(roomId)
     await child.request('wait-synced-with', { peerId: a.peer.selfId })
     await until('A lists it', () => a.provider.peers.includes(selfId), [on(a.provider, 'peers')], deadline)
-    const killedAt = Date.now()
     child.signal('SIGKILL')
-    await until('A drops it', () => !a.provider.peers.includes(selfId), [on(a.provider, 'peers')], 15_000)
-    // Measured in bench/, asserted here only against Trystero's own ~30 s.
-    expect(Date.now() - killedAt).toBeLessThan(15_000)
+    // Within 15 s or the wait fails: half Trystero's own ~30 s (the figure is measured in bench/).
+    await until('A drops it within 15 s', () => !a.provider.peers.includes(selfId), [on(a.provider, 'peers')], 15_000)
     expect(a.provider.peerAwareness(selfId)).toEqual([])
     expect(a.provider.synced).toBe(true)
     const late = await join(roomId)
