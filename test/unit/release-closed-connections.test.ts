@@ -87,7 +87,17 @@ describe('releaseClosedConnections', () => {
     connection.removeEventListener('icegatheringstatechange', removed)
     connection.dispatchEvent(new Event('icegatheringstatechange'))
     expect(heard).toEqual([])
+    // What the release removes: every listener it holds, not the one removed already (an
+    // EventTarget would ignore that one anyway, so look at the calls).
+    const removedAtEnd: unknown[] = []
+    const removeOwn = connection.removeEventListener.bind(connection)
+    connection.removeEventListener = (type: string, listener: any, options?: any) => {
+      removedAtEnd.push(listener)
+      removeOwn(type, listener, options)
+    }
     connection.become('closed')
+    expect(removedAtEnd.length).toBeGreaterThan(0)
+    expect(removedAtEnd).not.toContain(removed)
     connection.addEventListener('late', () => heard.push('late'))
     connection.dispatchEvent(new Event('late'))
     expect(heard).toEqual(['late'])
