@@ -15,6 +15,7 @@ import { decodeFrame, encodeFrame, type DocMessage } from '../../src/protocol/do
 import { decodeRoomMessage, encodeRoomMessage, features, protocolVersion, roomChannelName } from '../../src/protocol/room-messages.js'
 import type { TrysteroRoom } from '../../src/room-types.js'
 import type { MemoryDelivery } from '../../src/testing/index.js'
+import { gcRunV2 } from '../support/craft-update.js'
 import { appId, createMemoryMesh, type MemoryMesh } from '../support/memory-peers.js'
 import { converged, nextEvent, on, until } from '../support/wait.js'
 
@@ -383,7 +384,7 @@ describe('compact sync over the memory network', () => {
     it('disconnects a peer whose V2 update announces more structs than maxMessageBytes of V1 could hold', async () => {
       const { a, raw, send } = await joinCompactRaw({ maxMessageBytes: 1024 * 1024 })
       // 24 bytes of V2 announcing a million GC structs (test/unit/update-check-v2.test.ts writes the same).
-      const bomb = gcRunV2(1_000_000)
+      const bomb = gcRunV2(1_000_000, 1)
       const error = nextEvent<[TrysteroYjsError]>(a.provider, 'error')
       send({ type: 'compact', syncType: 'sync-update', compressed: false, updateBytes: bomb.byteLength, payload: bomb })
       expect((await error)[0]).toMatchObject({ peerId: raw.peer.selfId, limit: 'maxMessageBytes', limitValue: 1024 * 1024, figure: 2_000_000 })
@@ -435,26 +436,4 @@ describe('compact sync over the memory network', () => {
     })
   })
 })
-
-/** `count` GC structs of length 1 under client 5, in V2, written by hand (see update-check-v2.test.ts). */
-function gcRunV2 (count: number): Uint8Array {
-  const column = (write: (e: encoding.Encoder) => void): Uint8Array => {
-    const e = encoding.createEncoder()
-    write(e)
-    return encoding.toUint8Array(e)
-  }
-  return column((e) => {
-    encoding.writeVarUint(e, 0)
-    encoding.writeVarUint8Array(e, new Uint8Array())
-    encoding.writeVarUint8Array(e, column((c) => encoding.writeVarInt(c, 5)))
-    encoding.writeVarUint8Array(e, new Uint8Array())
-    encoding.writeVarUint8Array(e, new Uint8Array())
-    encoding.writeVarUint8Array(e, new Uint8Array([0]))
-    encoding.writeVarUint8Array(e, column((c) => encoding.writeVarString(c, '')))
-    encoding.writeVarUint8Array(e, new Uint8Array())
-    encoding.writeVarUint8Array(e, new Uint8Array())
-    encoding.writeVarUint8Array(e, column((c) => { encoding.writeVarInt(c, -1); encoding.writeVarUint(c, count - 2) }))
-    for (const n of [1, count, 0, 0]) encoding.writeVarUint(e, n)
-  })
-}
 

@@ -150,3 +150,35 @@ export const text = (s: string, at?: { origin?: CraftId, rightOrigin?: CraftId, 
   ...(at?.origin === undefined && at?.rightOrigin === undefined ? { parent: { root: at?.root ?? 'root' } } : {}),
   content: { string: s }
 })
+
+/** A lib0 column (or any byte array) written by `write`. */
+export const column = (write: (encoder: encoding.Encoder) => void): Uint8Array => {
+  const encoder = encoding.createEncoder()
+  write(encoder)
+  return encoding.toUint8Array(encoder)
+}
+
+/**
+ * A V2 update of `count` GC structs of `length` under client 5, written by hand: the info column
+ * holds one 0 (its last run lasts for ever), the length column one run of `count`.
+ */
+export const gcRunV2 = (count: number, length: number): Uint8Array => column((e) => {
+  encoding.writeVarUint(e, 0) // feature flag
+  encoding.writeVarUint8Array(e, new Uint8Array()) // key clocks
+  encoding.writeVarUint8Array(e, column((c) => encoding.writeVarInt(c, 5))) // clients
+  encoding.writeVarUint8Array(e, new Uint8Array()) // left clocks
+  encoding.writeVarUint8Array(e, new Uint8Array()) // right clocks
+  encoding.writeVarUint8Array(e, new Uint8Array([0])) // infos: GC, for ever
+  encoding.writeVarUint8Array(e, column((c) => encoding.writeVarString(c, ''))) // strings
+  encoding.writeVarUint8Array(e, new Uint8Array()) // parent infos
+  encoding.writeVarUint8Array(e, new Uint8Array()) // type refs
+  encoding.writeVarUint8Array(e, column((c) => {
+    if (count === 1) return encoding.writeVarInt(c, length)
+    encoding.writeVarInt(c, -length) // negative: a count follows (lib0 UintOptRleEncoder)
+    encoding.writeVarUint(c, count - 2)
+  }))
+  encoding.writeVarUint(e, 1) // clients with structs
+  encoding.writeVarUint(e, count)
+  encoding.writeVarUint(e, 0) // first clock
+  encoding.writeVarUint(e, 0) // delete set: no clients
+})

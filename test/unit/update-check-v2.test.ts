@@ -6,7 +6,7 @@ import * as Y from 'yjs'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { checkUpdate, prepareUpdate, type UpdateCheck } from '../../src/sync/update-check.js'
-import { craftUpdate } from '../support/craft-update.js'
+import { column, craftUpdate, gcRunV2 } from '../support/craft-update.js'
 import { fuzzClients, randomStructs } from '../support/random-structs.js'
 import { richHistory } from '../support/rich-history.js'
 import { seeded } from '../support/seeded.js'
@@ -22,36 +22,6 @@ const facts = (check: UpdateCheck): unknown => check.ok
   ? { ranges: [...check.ranges], gains: [...check.gains], needs: [...check.needs], overlaps: check.overlaps, structs: check.structs, deleteRanges: check.deleteRanges, types: check.types, subdocs: check.subdocs }
   : 'rejected'
 
-const column = (write: (encoder: encoding.Encoder) => void): Uint8Array => {
-  const encoder = encoding.createEncoder()
-  write(encoder)
-  return encoding.toUint8Array(encoder)
-}
-
-/**
- * A V2 update of `count` GC structs of `length` under client 5, written by hand: the info column
- * holds one 0 (its last run lasts for ever), the length column one run of `count`.
- */
-const gcRunV2 = (count: number, length: number): Uint8Array => column((e) => {
-  encoding.writeVarUint(e, 0) // feature flag
-  encoding.writeVarUint8Array(e, new Uint8Array()) // key clocks
-  encoding.writeVarUint8Array(e, column((c) => encoding.writeVarInt(c, 5))) // clients
-  encoding.writeVarUint8Array(e, new Uint8Array()) // left clocks
-  encoding.writeVarUint8Array(e, new Uint8Array()) // right clocks
-  encoding.writeVarUint8Array(e, new Uint8Array([0])) // infos: GC, for ever
-  encoding.writeVarUint8Array(e, column((c) => encoding.writeVarString(c, ''))) // strings
-  encoding.writeVarUint8Array(e, new Uint8Array()) // parent infos
-  encoding.writeVarUint8Array(e, new Uint8Array()) // type refs
-  encoding.writeVarUint8Array(e, column((c) => {
-    if (count === 1) return encoding.writeVarInt(c, length)
-    encoding.writeVarInt(c, -length) // negative: a count follows (lib0 UintOptRleEncoder)
-    encoding.writeVarUint(c, count - 2)
-  }))
-  encoding.writeVarUint(e, 1) // clients with structs
-  encoding.writeVarUint(e, count)
-  encoding.writeVarUint(e, 0) // first clock
-  encoding.writeVarUint(e, 0) // delete set: no clients
-})
 
 describe('checkUpdate in format V2', () => {
   it('reads a hand-written V2 update as Yjs does', () => {
