@@ -196,6 +196,8 @@ export class PendingQuarantine {
    */
   retry (): RetryReport {
     const report: RetryReport = { applied: [], rejected: [], overflows: [] }
+    // Called after every applied update (keystrokes included): nothing waiting, nothing to look at.
+    if (this.byPeer.size === 0) return report
     let progressed = true
     while (progressed) {
       progressed = false

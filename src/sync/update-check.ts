@@ -202,13 +202,11 @@ const stateOf = (store: Y.Doc['store'], client: number): number => {
 
 const idText = (client: number, clock: number): string => `(${client}, ${clock})`
 
-interface WalkResult extends UpdateFacts {}
-
 /**
  * The walk: every field Yjs reads, in Yjs's order (`readClientsStructRefs`, content readers,
  * `readAndApplyDeleteSet`), with the checks of the module comment.
  */
-const walk = (r: StructFields, doc: Y.Doc, maxValueDepth: number, record: ParentRecord | null): WalkResult => {
+const walk = (r: StructFields, doc: Y.Doc, maxValueDepth: number, record: ParentRecord | null): UpdateFacts => {
   const store = doc.store
   const ranges = new Map<number, ClockRange>()
   const gains = new Map<number, ClockRange>()
@@ -541,7 +539,7 @@ export const checkUpdate = (doc: Y.Doc, update: Uint8Array, options: UpdateCheck
 }
 
 /** `update` without what `doc` already has: items that straddle the document's state are cut at it. */
-export const trimKnown = (doc: Y.Doc, update: Uint8Array, format: UpdateFormat = 'v1'): Uint8Array =>
+const trimKnown = (doc: Y.Doc, update: Uint8Array, format: UpdateFormat = 'v1'): Uint8Array =>
   format === 'v2' ? Y.diffUpdateV2(update, Y.encodeStateVector(doc)) : Y.diffUpdate(update, Y.encodeStateVector(doc))
 
 export type PreparedUpdate =
