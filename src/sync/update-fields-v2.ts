@@ -23,9 +23,8 @@
  * count is bounded by the bytes that must follow it (each `any` value, binary, deletion range and
  * JSON text takes at least one byte of its own).
  */
-import { Reader, Rejection } from './update-reader.js'
-import { checkSafe, type StructFields } from './update-fields.js'
-import { checkSubdocOptions, parseJson } from './update-reader.js'
+import { Reader, Rejection, checkSubdocOptions, parseJson } from './update-reader.js'
+import { V1Fields, checkSafe, type StructFields } from './update-fields.js'
 
 /** lib0 `RleDecoder` of uint8: a value, then (if bytes follow) how many more times it repeats. */
 class ByteRuns {
@@ -133,7 +132,8 @@ class Strings {
 }
 
 export class V2Fields implements StructFields {
-  private readonly rest: Reader
+  /** After the columns: client headers and the delete set, laid out as in V1 (read through V1's fields). */
+  private readonly rest: V1Fields
   private readonly keyClocks: DiffRuns
   private readonly clients: UintRuns
   private readonly leftClocks: DiffRuns
@@ -170,7 +170,7 @@ export class V2Fields implements StructFields {
     this.parentInfos = new ByteRuns(column(), 'parent info')
     this.typeRefs = new UintRuns(column(), 'type ref')
     this.lengths = new UintRuns(column(), 'length')
-    this.rest = new Reader(update.subarray(header.pos), header.pos)
+    this.rest = new V1Fields(update.subarray(header.pos), header.pos)
   }
 
   get offset (): number {
@@ -189,7 +189,7 @@ export class V2Fields implements StructFields {
   }
 
   structCount (): number {
-    return this.rest.varUint()
+    return this.rest.structCount()
   }
 
   client (): number {
@@ -197,7 +197,7 @@ export class V2Fields implements StructFields {
   }
 
   clock (): number {
-    return this.rest.safeUint('clock')
+    return this.rest.clock()
   }
 
   checkStructCount (count: number, client: number): void {
@@ -218,7 +218,7 @@ export class V2Fields implements StructFields {
   }
 
   skipLength (): number {
-    return this.rest.safeUint('skip length')
+    return this.rest.skipLength()
   }
 
   originClient (): number {
@@ -273,7 +273,7 @@ export class V2Fields implements StructFields {
   }
 
   binary (): void {
-    this.rest.skipBytes()
+    this.rest.binary()
   }
 
   text (): number {
@@ -314,20 +314,16 @@ export class V2Fields implements StructFields {
   }
 
   dsClientCount (): number {
-    const count = this.rest.varUint()
-    if (count > this.rest.remaining() / 2) this.fail(`${count} delete-set clients announced in ${this.rest.remaining()} bytes`)
-    return count
+    return this.rest.dsClientCount()
   }
 
   dsClient (): number {
     this.dsValue = 0
-    return this.rest.safeUint('delete-set client id')
+    return this.rest.dsClient()
   }
 
   dsRangeCount (client: number): number {
-    const count = this.rest.varUint()
-    if (count > this.rest.remaining() / 2) this.fail(`${count} deletions of client ${client} announced in ${this.rest.remaining()} bytes`)
-    return count
+    return this.rest.dsRangeCount(client)
   }
 
   /** DSDecoderV2: the clock as a difference from the end of the previous range. */
@@ -344,7 +340,7 @@ export class V2Fields implements StructFields {
   }
 
   end (): void {
-    if (this.rest.remaining() !== 0) this.fail(`${this.rest.remaining()} bytes after the delete set`)
+    this.rest.end()
   }
 
   /**
