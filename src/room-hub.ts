@@ -31,6 +31,7 @@ import { PeerDirectory, type RemotePeer } from './room/peer-directory.js'
 import { PeerRates } from './room/rate-limit.js'
 import { broadcastChannelAvailable, newPageInstance, TabPeers } from './room/tab-peers.js'
 import type { TrysteroAction, TrysteroRoom } from './room-types.js'
+import { notifyMember } from './room/notify-member.js'
 
 export type { ChannelHandle, ChannelMember, RoomHubOptions } from './room/channel-contract.js'
 
@@ -317,13 +318,7 @@ export class RoomHub implements RoomEventListener {
 
   /** One member's failure (an app listener throwing in a provider) must not cut the others off. */
   private notify (key: string, f: (member: ChannelMember) => void): void {
-    const member = this.members.get(key)?.member
-    if (member === undefined) return
-    try {
-      f(member)
-    } catch (error) {
-      member.report('error', new TrysteroYjsError('handling a room event failed', { cause: error }))
-    }
+    notifyMember(this.members.get(key)?.member, f, 'handling a room event')
   }
 
   // --- room channel messages ---

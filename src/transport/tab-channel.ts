@@ -15,6 +15,7 @@ import type { RoomRole } from '../admission/room-keys.js'
 import { TrysteroYjsError } from '../errors.js'
 import { readBoundedBytes } from '../protocol/read-bytes.js'
 import { watchPage } from '../page-lifecycle.js'
+import { notifyMember } from '../room/notify-member.js'
 
 /** What a tab says of itself. */
 interface TabHello {
@@ -299,13 +300,7 @@ export class TabChannel {
   }
 
   private notify (key: string, f: (member: TabMember) => void): void {
-    const member = this.members.get(key)
-    if (member === undefined) return
-    try {
-      f(member)
-    } catch (error) {
-      member.report('error', new TrysteroYjsError('handling a tab\'s message failed', { cause: error }))
-    }
+    notifyMember(this.members.get(key), f, 'handling a tab\'s message')
   }
 
   private reportAll (error: TrysteroYjsError): void {
