@@ -5,63 +5,46 @@
 import { mkdtempSync, rmSync, writeFileSync, truncateSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join as joinPath } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import mqtt from 'mqtt'
 import * as Y from 'yjs'
 import { TrysteroProvider, type TrysteroProviderOptions } from '../../src/index.js'
 import { RoomStore, roomStorePath } from '../../src/node/keeper/room-store.js'
 import { KeeperProcess, keeperBuilt } from '../support/keeper-process.js'
-import { closeAllConnections, createTrysteroPeer, startSignaling, type Signaling, type TrysteroPeer } from '../support/trystero-peer.js'
 import { on, until } from '../support/wait.js'
+import { useWebRtcFixture } from '../support/webrtc-fixture.js'
 
 const appId = 'trystero-yjs-keeper-test'
 
 describe.skipIf(!keeperBuilt)('keeper: rooms over real WebRTC (run `npm run build` first; `npm test` does)', () => {
-  let signaling: Signaling
   let dir: string
-  let keepers: KeeperProcess[] = []
-  let peers: TrysteroPeer[] = []
-  let providers: TrysteroProvider[] = []
+  const keepers: KeeperProcess[] = []
+  let lastPeerId = ''
   let roomCounter = 0
+  const fixture = useWebRtcFixture('mqtt', {
+    last: async () => { await Promise.all(keepers.splice(0).map(async (k) => await k.stop('SIGKILL'))) }
+  })
 
-  beforeAll(async () => {
-    signaling = await startSignaling('mqtt')
+  beforeAll(() => {
     dir = mkdtempSync(joinPath(tmpdir(), 'trystero-yjs-keeper-'))
   })
-  afterEach(async () => {
-    await Promise.all(providers.map(async (p) => await p.destroy()))
-    await Promise.all(keepers.map(async (k) => await k.stop('SIGKILL')))
-    for (const peer of peers) peer.closeRelays()
-    await closeAllConnections()
-    providers = []
-    keepers = []
-    peers = []
-  })
-  afterAll(async () => {
-    await signaling.close()
+  afterAll(() => {
     rmSync(dir, { recursive: true, force: true })
   })
 
   const newRoom = (): string => `room-${++roomCounter}-${Math.random().toString(36).slice(2, 8)}`
 
   const startKeeper = (rooms: string[], extra: string[] = [], storeDir = dir): KeeperProcess => {
-    const keeper = KeeperProcess.start(['--dir', storeDir, '--app-id', appId, '--strategy', 'mqtt', '--relay', signaling.url,
+    const keeper = KeeperProcess.start(['--dir', storeDir, '--app-id', appId, '--strategy', 'mqtt', '--relay', fixture.signaling.url,
       '--bind', '127.0.0.1', ...rooms.flatMap((room) => ['--room', room]), ...extra])
     keepers.push(keeper)
     return keeper
   }
 
   const join = async (roomId: string, doc = new Y.Doc(), options: TrysteroProviderOptions = {}): Promise<TrysteroProvider> => {
-    const peer = await createTrysteroPeer(signaling, appId)
-    peers.push(peer)
-    const provider = new TrysteroProvider(doc, roomId, { ...peer.config, joinRoom: peer.joinRoom, ...options })
-    providers.push(provider)
-    return provider
-  }
-
-  const leave = async (provider: TrysteroProvider): Promise<void> => {
-    await provider.destroy()
-    providers = providers.filter((p) => p !== provider)
+    const peer = await fixture.peer(appId)
+    lastPeerId = peer.selfId
+    return fixture.provider(new TrysteroProvider(doc, roomId, { ...peer.config, joinRoom: peer.joinRoom, ...options }))
   }
 
   /**
@@ -85,7 +68,7 @@ describe.skipIf(!keeperBuilt)('keeper: rooms over real WebRTC (run `npm run buil
     const a = await join(room, docA)
     const joined = await keeper.waitFor('A joins', (l) => l.event === 'join' && l.room === room)
     await keeper.waitFor('the keeper synced with A', (l) => l.event === 'sync' && l.room === room)
-    await leave(a)
+    await a.destroy()
     await keeper.waitFor('A leaves', (l) => l.event === 'leave' && l.room === room && l.peer === joined.peer && l.peers === 0)
 
     // Nobody but the keeper is in the room now.
@@ -93,7 +76,7 @@ describe.skipIf(!keeperBuilt)('keeper: rooms over real WebRTC (run `npm run buil
     const b = await join(room, docB)
     await syncedWith(b, 1)
     expect(docB.getText('t').toString()).toBe('written by A, who leaves')
-    await leave(b)
+    await b.destroy()
     await keeper.waitFor('B leaves', (l) => l.event === 'leave' && l.room === room && l.peers === 0)
     expect((await keeper.stop('SIGTERM')).code).toBe(0)
     expect(keeper.events('stopped')).toHaveLength(1)
@@ -114,7 +97,7 @@ describe.skipIf(!keeperBuilt)('keeper: rooms over real WebRTC (run `npm run buil
     docA.getText('t').insert(0, 'kept while unloaded')
     const a = await join(room, docA)
     await keeper.waitFor('the keeper synced with A', (l) => l.event === 'sync' && l.room === room)
-    await leave(a)
+    await a.destroy()
     const unloaded = keeper.lines.length
     await keeper.waitFor('the room unloaded', (l) => l.event === 'unload' && l.room === room, { after: unloaded })
 
@@ -188,7 +171,7 @@ describe.skipIf(!keeperBuilt)('keeper: rooms over real WebRTC (run `npm run buil
 
   it('two keepers of one room stay silent until a user joins, and never connect to each other', async () => {
     const room = newRoom()
-    const spy = await publishSpy(signaling.url)
+    const spy = await publishSpy(fixture.signaling.url)
     const first = startKeeper([room], [], mkdtempSync(joinPath(dir, 'first-')))
     const second = startKeeper([room], [], mkdtempSync(joinPath(dir, 'second-')))
     await Promise.all([first.ready(), second.ready()])
@@ -199,13 +182,13 @@ describe.skipIf(!keeperBuilt)('keeper: rooms over real WebRTC (run `npm run buil
 
     const user = await join(room, new Y.Doc())
     await until('the user with both keepers', () => user.peers.length === 2, [on(user, 'peers')], 30_000)
-    const userId = peers.at(-1)!.selfId
+    const userId = lastPeerId
     for (const keeper of [first, second]) {
       await keeper.waitFor('the user joining', (l) => l.event === 'join' && l.room === room)
       expect(keeper.events('join').map((l) => l.peer)).toEqual([userId])
     }
     expect(spy.published.length).toBeGreaterThan(0)
-    await leave(user)
+    await user.destroy()
     for (const keeper of [first, second]) await keeper.waitFor('the user leaving', (l) => l.event === 'leave' && l.room === room)
     // The room falls dormant again: once the keepers stop announcing, nothing more is published.
     await spy.quietFor(3000, 30_000)

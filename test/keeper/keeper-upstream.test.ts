@@ -8,73 +8,55 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join as joinPath } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { TrysteroProvider } from '../../src/index.js'
 import { KeeperProcess, keeperBuilt } from '../support/keeper-process.js'
-import { closeAllConnections, createTrysteroPeer, startSignaling, type Signaling, type TrysteroPeer } from '../support/trystero-peer.js'
 import { on, until } from '../support/wait.js'
 import { startYWebsocketServer, type YWebsocketServer } from '../support/y-websocket-server.js'
+import { useWebRtcFixture } from '../support/webrtc-fixture.js'
 
 const appId = 'trystero-yjs-keeper-upstream-test'
 
 describe.skipIf(!keeperBuilt)('keeper: upstream bridge and kill -9 (run `npm run build` first; `npm test` does)', () => {
-  let signaling: Signaling
   let server: YWebsocketServer
   let dir: string
-  let keepers: KeeperProcess[] = []
-  let peers: TrysteroPeer[] = []
-  let providers: Array<TrysteroProvider | WebsocketProvider> = []
+  const keepers: KeeperProcess[] = []
   let roomCounter = 0
+  const fixture = useWebRtcFixture('mqtt', {
+    last: async () => { await Promise.all(keepers.splice(0).map(async (k) => await k.stop('SIGKILL'))) }
+  })
 
   beforeAll(async () => {
-    [signaling, server] = await Promise.all([startSignaling('mqtt'), startYWebsocketServer()])
+    server = await startYWebsocketServer()
     dir = mkdtempSync(joinPath(tmpdir(), 'trystero-yjs-keeper-upstream-'))
   })
-  afterEach(async () => {
-    await Promise.all(providers.map(async (p) => { await p.destroy() }))
-    await Promise.all(keepers.map(async (k) => await k.stop('SIGKILL')))
-    for (const peer of peers) peer.closeRelays()
-    await closeAllConnections()
-    providers = []
-    keepers = []
-    peers = []
-  })
   afterAll(async () => {
-    await Promise.all([signaling.close(), server.close()])
+    await server.close()
     rmSync(dir, { recursive: true, force: true })
   })
 
   const newRoom = (): string => `upstream-${++roomCounter}-${Math.random().toString(36).slice(2, 8)}`
 
   const startKeeper = (room: string, upstream: boolean): KeeperProcess => {
-    const keeper = KeeperProcess.start(['--dir', dir, '--app-id', appId, '--strategy', 'mqtt', '--relay', signaling.url,
+    const keeper = KeeperProcess.start(['--dir', dir, '--app-id', appId, '--strategy', 'mqtt', '--relay', fixture.signaling.url,
       '--bind', '127.0.0.1', '--room', room, ...(upstream ? ['--upstream', server.url] : [])])
     keepers.push(keeper)
     return keeper
   }
 
   const joinP2P = async (room: string, doc = new Y.Doc()): Promise<TrysteroProvider> => {
-    const peer = await createTrysteroPeer(signaling, appId)
-    peers.push(peer)
-    const provider = new TrysteroProvider(doc, room, { ...peer.config, joinRoom: peer.joinRoom })
-    providers.push(provider)
-    return provider
+    const peer = await fixture.peer(appId)
+    return fixture.provider(new TrysteroProvider(doc, room, { ...peer.config, joinRoom: peer.joinRoom }))
   }
 
   /** A y-websocket client of the server, as an app on the server side would be. */
   const joinServer = async (room: string, doc = new Y.Doc()): Promise<WebsocketProvider> => {
-    const provider = new WebsocketProvider(server.url, room, doc, { WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket, disableBc: true })
-    providers.push(provider)
+    const provider = fixture.provider(new WebsocketProvider(server.url, room, doc, { WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket, disableBc: true }))
     await until('the y-websocket client synced', () => provider.synced, [on(provider, 'sync')], 20_000)
     return provider
-  }
-
-  const leave = async (provider: TrysteroProvider): Promise<void> => {
-    await provider.destroy()
-    providers = providers.filter((p) => p !== provider)
   }
 
   /** Synced with exactly `n` peers; on `synced` events only (a `peers` event comes before `synced` is updated). */
@@ -105,7 +87,7 @@ describe.skipIf(!keeperBuilt)('keeper: upstream bridge and kill -9 (run `npm run
     serverDoc.getText('t').insert(0, '[from the server]')
     await textIncludes(p2pDoc, '[from the server]')
 
-    await leave(p2p)
+    await p2p.destroy()
     expect((await keeper.stop('SIGTERM')).code).toBe(0)
     const restarted = startKeeper(room, true)
     await restarted.ready()
@@ -145,7 +127,7 @@ describe.skipIf(!keeperBuilt)('keeper: upstream bridge and kill -9 (run `npm run
     expect((await keeper.stop('SIGKILL')).signal).toBe('SIGKILL')
     writing = false
     await writeLoop
-    await leave(writer)
+    await writer.destroy()
 
     // Restarted without the bridge: what it serves comes from its store alone.
     const restarted = startKeeper(room, false)

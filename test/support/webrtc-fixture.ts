@@ -5,7 +5,7 @@
  * connection of one test leaks into the next). Call it in a `describe` (or at a file's top level).
  */
 import { afterAll, afterEach, beforeAll } from 'vitest'
-import type { TrysteroProvider, TrysteroRoom } from '../../src/index.js'
+import type { TrysteroRoom } from '../../src/index.js'
 import { closeAllConnections, createTrysteroPeer, startSignaling, type Signaling, type StrategyName, type TrysteroPeer } from './trystero-peer.js'
 
 export interface WebRtcFixture {
@@ -13,8 +13,8 @@ export interface WebRtcFixture {
   readonly signaling: Signaling
   /** A fresh Trystero peer (its own `selfId`), its relays closed after the test. */
   peer: (appId?: string) => Promise<TrysteroPeer>
-  /** Destroyed after the test. */
-  provider: <P extends TrysteroProvider>(provider: P) => P
+  /** Destroyed after the test (a provider of ours, or another, such as y-websocket's). */
+  provider: <P extends { destroy: () => unknown }>(provider: P) => P
   /** Left after the test (after the providers). */
   room: (room: TrysteroRoom) => TrysteroRoom
   /** A room id no other test of the run uses. */
@@ -31,7 +31,7 @@ export interface WebRtcFixtureCleanup {
 export const useWebRtcFixture = (strategy: StrategyName, cleanup: WebRtcFixtureCleanup = {}): WebRtcFixture => {
   let signaling: Signaling | null = null
   const peers: TrysteroPeer[] = []
-  const providers: TrysteroProvider[] = []
+  const providers: Array<{ destroy: () => unknown }> = []
   const rooms: TrysteroRoom[] = []
   let counter = 0
 
