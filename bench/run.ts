@@ -9,7 +9,7 @@ import { cpus, loadavg } from 'node:os'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { coalescingTable, runCoalescing } from './coalescing.js'
-import { oursAt, oursV1, yWebrtc, ours, type Contender } from './harness/contenders.js'
+import { oursAt, oursNoSnapshot, oursV1, yWebrtc, ours, type Contender } from './harness/contenders.js'
 import { baselineBuild, beforeBuild, versionsIn } from './harness/build-at.js'
 import { writeDocuments } from './harness/documents.js'
 import { presets } from './presets.js'
@@ -112,7 +112,7 @@ try {
   await scenario('ladder', async () => {
     // Today's provider (before compact sync) beside ours, in the same run: BENCH_BASELINE=<git ref>.
     const today = await baselineContender()
-    const contenders = [ours, oursV1, ...(today === null ? [] : [today]), yWebrtc]
+    const contenders = [ours, oursNoSnapshot, oursV1, ...(today === null ? [] : [today]), yWebrtc]
     const rows = await runLadder({ documents: preset.ladder.documents.map(documentNamed), runs: preset.ladder.runs, timeoutMs, contenders })
     print(ladderTable(rows), 'size-ladder', rows)
     targets.push(...ladderTargets(rows, today))
@@ -120,7 +120,7 @@ try {
   await scenario('sync-phases', async () => {
     const documents = preset.syncPhases.documents.map(documentNamed)
     const today = await baselineContender()
-    const rows = await runSyncPhases({ documents, runs: preset.syncPhases.runs, contenders: [ours, oursV1, ...(today === null ? [] : [today])] })
+    const rows = await runSyncPhases({ documents, runs: preset.syncPhases.runs, contenders: [ours, oursNoSnapshot, oursV1, ...(today === null ? [] : [today])] })
     const floors = []
     for (const document of documents) floors.push(await measureFloor(document))
     print(syncPhasesTable(rows, floors, preset.syncPhases.runs), 'sync-phases', { rows, floors })

@@ -71,7 +71,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
   constructor (doc: Y.Doc, roomOrId: string | TrysteroRoom, options: TrysteroProviderOptions<Config> = {}) {
     super()
     this.options = resolveOptions(options)
-    const { docName, awareness, resyncInterval, connect } = this.options.own
+    const { docName, awareness, resyncInterval, stateSnapshot, connect } = this.options.own
     this.access = new RoomAccess(roomOrId, this.options, options.appId !== undefined)
     this.doc = doc
     this.roomId = this.access.roomId
@@ -90,6 +90,7 @@ export class TrysteroProvider<Config extends { appId: string } = TrysteroConfig>
       traffic: this.trafficLedger,
       limits: this.options.limits,
       resyncInterval,
+      stateSnapshot,
       peersChanged: (added, removed) => this.emitPeers(added, removed),
       syncInputsChanged: () => this.updateSynced(),
       report: this.report

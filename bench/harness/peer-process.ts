@@ -148,6 +148,7 @@ const joinTrysteroYjs = async (): Promise<ProviderHandle> => {
     rtcConfig: { iceServers: [] },
     trickleIce: false,
     ...(config.compactSync === undefined ? {} : { compactSync: config.compactSync }),
+    ...(config.stateSnapshot === undefined ? {} : { stateSnapshot: config.stateSnapshot }),
     ...(config.keepConnections === true ? {} : { _test_only_sharedPeerIdleMs: 0 })
   } as never)
   provider.on('error', (error) => console.error(error.message))

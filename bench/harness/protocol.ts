@@ -29,6 +29,8 @@ export interface PeerConfig {
   timeline?: boolean
   /** trystero-yjs only: `false` turns compact sync off (PROTOCOL.md §3.7); default: the provider's default (on). */
   compactSync?: boolean
+  /** trystero-yjs only: `false` keeps no whole-state snapshot; default: the provider's default (on). */
+  stateSnapshot?: boolean
   /** trystero-yjs only: another build's `dist/index.js` (bench/harness/build-at.ts); default: this checkout's. */
   build?: string
   /** Run the peer in this network namespace (bench/harness/shaped-link.ts); default: the coordinator's. */

@@ -28,6 +28,7 @@ export class BenchRoom {
       room: this.room,
       ...(documentFile === undefined ? {} : { documentFile }),
       ...(this.contender.compactSync === undefined ? {} : { compactSync: this.contender.compactSync }),
+      ...(this.contender.stateSnapshot === undefined ? {} : { stateSnapshot: this.contender.stateSnapshot }),
       ...(this.contender.build === undefined ? {} : { build: this.contender.build }),
       ...options
     })))

@@ -6,7 +6,7 @@
  * compact sync, today's build when given, y-webrtc where it can (messages over 256 KiB close its
  * channel).
  */
-import type { Contender } from '../harness/contenders.js'
+import { holderIdle, type Contender } from '../harness/contenders.js'
 import type { BenchDocument } from '../harness/documents.js'
 import { PeerHandle } from '../harness/peer-handle.js'
 import type { SyncedAt } from '../harness/rooms.js'
@@ -99,6 +99,7 @@ const syncOnce = async (link: ShapedLink, contender: Contender, document: BenchD
       ...(link.delayBy === 'in-process' ? { sendDelayMs: link.oneWayDelayMs } : {}),
       ...(documentFile === undefined ? {} : { documentFile }),
       ...(contender.compactSync === undefined ? {} : { compactSync: contender.compactSync }),
+      ...(contender.stateSnapshot === undefined ? {} : { stateSnapshot: contender.stateSnapshot }),
       ...(contender.build === undefined ? {} : { build: contender.build })
     })
     peers.push(peer)
@@ -107,8 +108,10 @@ const syncOnce = async (link: ShapedLink, contender: Contender, document: BenchD
   try {
     const holder = await spawn(0, document.file)
     await holder.request({ type: 'join' })
+    const joinedAt = performance.now()
     await holder.request({ type: 'reset-counters' })
     const fresh = await spawn(1)
+    await holderIdle(joinedAt)
     await fresh.request({ type: 'join' })
     const done = await fresh.request<SyncedAt>({ type: 'wait-length', length: document.textLength, timeoutMs })
     const counters = await holder.request<{ dataChannel: { bytes: number } }>({ type: 'counters' })

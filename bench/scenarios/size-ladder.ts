@@ -6,7 +6,7 @@
  * gets), as it was before compact sync (a build of an earlier commit, when given), and y-webrtc;
  * with the bytes the holder's data channels sent.
  */
-import type { Contender } from '../harness/contenders.js'
+import { holderIdle, holderIdleMs, type Contender } from '../harness/contenders.js'
 import type { BenchDocument } from '../harness/documents.js'
 import { applyUpdateMs, coldApplyMs, rawTransferMs } from '../harness/floors.js'
 import { join, withRoom, type SyncedAt } from '../harness/rooms.js'
@@ -69,8 +69,10 @@ const measure = async (contender: Contender, document: BenchDocument, timeoutMs:
     try {
       const [holder] = await room.spawn(1, document.file)
       await join([holder!])
+      const joinedAt = performance.now()
       await holder!.request({ type: 'reset-counters' })
       const [fresh] = await room.spawn(1)
+      await holderIdle(joinedAt)
       await join([fresh!])
       const done = await fresh!.request<SyncedAt>({ type: 'wait-length', length: document.textLength, timeoutMs })
       into.times.push(done.at - (done.channelOpenAt ?? done.createdAt))
@@ -106,6 +108,7 @@ export const ladderTable = (rows: LadderRow[]): Table => {
       'bytes sent: everything the holder\'s data channels sent from the fresh peer\'s join until the text was there (Trystero\'s framing, HELLO, step 1, step 2)',
       'ours includes a fixed cost of a few ms after the channel opens (Trystero\'s handshake, HELLO, the request → step 2): it dominates the floor of small documents; bench/results/sync-phases.md cuts it into phases',
       'compact sync (PROTOCOL.md §3.7): Yjs V2 compressed with CompressionStream(\'deflate-raw\'); the generated documents repeat one sentence and compress ~300×, B4 (a real editing trace) 4.5×',
+      `the holder is left alone ${holderIdleMs} ms after joining before the fresh peer joins (as a page is while its link is shared): trystero-yjs keeps its state encoded by then (stateSnapshot, PROTOCOL.md §3.3); "stateSnapshot: false" encodes it when asked, as before`,
       'runs alternate between contenders; a size y-webrtc fails is not retried: a message over 256 KiB closes its data channel every time',
       ...rows.filter((r) => r.document.source !== 'generated').map((r) => `${r.document.name}: ${r.document.source}`)
     ]

@@ -14,7 +14,7 @@ import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { ours, oursV1, type Contender } from '../harness/contenders.js'
+import { holderIdle, holderIdleMs, ours, oursNoSnapshot, oursV1, type Contender } from '../harness/contenders.js'
 import type { BenchDocument } from '../harness/documents.js'
 import { coldApplyMs, rawTransferMs } from '../harness/floors.js'
 import { join, withRoom, type SyncedAt } from '../harness/rooms.js'
@@ -25,7 +25,7 @@ export const phaseNames = [
   'open → Trystero\'s handshake done (our HELLO sent)',
   'HELLO sent → request sent (V1: the holder\'s HELLO, then step 1; compact: the HELLO is it)',
   'request on the wire (fresh → holder)',
-  'holder: request in → first step 2 chunk sent (encode, compress if compact, frame)',
+  'holder: request in → first step 2 chunk sent (encode, compress if compact, frame; or the snapshot kept)',
   'holder: first → last chunk handed to the channel',
   'wire: last chunk sent → received',
   'fresh: last chunk → handler (Trystero reassembly)',
@@ -120,8 +120,10 @@ export const runSyncPhases = async (options: { documents: BenchDocument[], runs:
         await withRoom(contender, async (room) => {
           const [holder] = await room.spawn(1, document.file, { timeline: true })
           await join([holder!])
+          const joinedAt = performance.now()
           await holder!.request({ type: 'reset-counters' })
           const [fresh] = await room.spawn(1, undefined, { timeline: true })
+          await holderIdle(joinedAt)
           await join([fresh!])
           const done = await fresh!.request<SyncedAt>({ type: 'wait-length', length: document.textLength, timeoutMs: 30_000 })
           const [freshTimeline, holderTimeline, counters] = await Promise.all([
@@ -145,7 +147,7 @@ export const syncPhasesTable = (rows: PhaseRow[], floors: PhaseFloor[], runs: nu
   const m = (row: PhaseRow, f: (p: Phases) => number): number => median(row.runs.map(f))
   return {
     title: `Initial sync, phase by phase (ms, median of ${runs}): fresh peer's channel open → whole document in`,
-    columns: ['phase', ...rows.map((r) => `${r.document.name}, ${r.contender === ours.label ? 'compact' : r.contender === oursV1.label ? 'V1 (compactSync: false)' : r.contender.replace('trystero-yjs ', '')}`)],
+    columns: ['phase', ...rows.map((r) => `${r.document.name}, ${r.contender === ours.label ? 'compact' : r.contender === oursV1.label ? 'V1 (compactSync: false)' : r.contender === oursNoSnapshot.label ? 'compact, stateSnapshot: false' : r.contender.replace('trystero-yjs ', '')}`)],
     rows: [
       ...phaseNames.map((name) => [name, ...rows.map((r) => m(r, (p) => p[name]).toFixed(1))]),
       ['total', ...rows.map((r) => m(r, (p) => p.total).toFixed(1))],
@@ -154,7 +156,7 @@ export const syncPhasesTable = (rows: PhaseRow[], floors: PhaseFloor[], runs: nu
       ['data-channel bytes the holder sent', ...rows.map((r) => r.holderBytes.toLocaleString('en-US'))],
       ['floor (ladder): raw transfer of the V1 state + cold apply', ...rows.map((r) => { const f = floorOf(r); return `${(f.transferMs + f.applyMs).toFixed(1)} (${f.transferMs.toFixed(1)} + ${f.applyMs.toFixed(1)})` })],
       ['ours / floor', ...rows.map((r) => { const f = floorOf(r); return (m(r, (p) => p.measured) / (f.transferMs + f.applyMs)).toFixed(2) })],
-      ['unavoidable beside the floor: holder\'s cold encode + request one way (+ Trystero\'s handshake)', ...rows.map((r) => {
+      ['beside the floor: holder\'s cold encode (saved by a snapshot) + request one way (+ Trystero\'s handshake)', ...rows.map((r) => {
         const f = floorOf(r)
         const request = m(r, (p) => p['request on the wire (fresh → holder)'])
         const handshake = m(r, (p) => p['open → Trystero\'s handshake done (our HELLO sent)'])
@@ -169,6 +171,7 @@ export const syncPhasesTable = (rows: PhaseRow[], floors: PhaseFloor[], runs: nu
     notes: [
       'phases come from timelines recorded in both peer processes (one machine, one clock); "handler" is the provider\'s action handler, timed around Trystero\'s call; the holder\'s encoding runs in the step 1 handler, the fresh peer\'s check and apply in the step 2 handler (compact: after the inflate it starts)',
       'floor: a bare node-datachannel channel moving the V1 state in 16 KiB chunks plus the first Y.applyUpdate in a fresh process (bench/harness/floors.ts); it leaves out what every provider that answers a request pays: the holder encoding its state (cold: its first encode in its process) and the request reaching it; a Trystero-based one also waits for Trystero\'s handshake after the channel opens',
+      `the holder is left alone ${holderIdleMs} ms after it joined before the fresh peer joins: long enough for it to keep its state encoded (stateSnapshot, PROTOCOL.md §3.3), whose answer then needs no encoding; "stateSnapshot: false" is a holder that encodes on request, as every version did before`,
       'compact: Yjs V2 compressed with CompressionStream(\'deflate-raw\') (PROTOCOL.md §3.7); the generated documents (100 KB, 2 MB) repeat one sentence and compress ~300×; B4 is a real editing trace'
     ]
   }

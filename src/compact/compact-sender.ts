@@ -54,17 +54,25 @@ export class CompactSender {
     const plain = targets.filter((peerId) => !compact.includes(peerId))
     const sent: Array<Promise<void>> = []
     if (plain.length > 0) sent.push(this.dispatch(encodeFrame([{ type: 'sync-update', update }]), plain))
-    if (compact.length > 0) sent.push(this.dispatch(compactFrame('sync-update', Y.convertUpdateFormatV1ToV2(update)), compact))
+    if (compact.length > 0) sent.push(this.sendMessages(compactMessage('sync-update', Y.convertUpdateFormatV1ToV2(update)), compact))
     return Promise.all(sent).then(() => {})
+  }
+
+  /** The format a step 2 for this peer is encoded in: V2 if it takes compact messages. */
+  formatFor (peerId: string): UpdateFormat {
+    return this.host.compactPeer(peerId) ? 'v2' : 'v1'
   }
 
   /** A step 2 to one peer: `encode` gives the update in the format asked for. */
   sendStep2 (peerId: string, encode: (format: UpdateFormat) => Uint8Array): Promise<void> {
-    if (!this.host.compactPeer(peerId)) return this.dispatch(encodeFrame([{ type: 'sync-step2', update: encode('v1') }]), [peerId])
-    const v2 = encode('v2')
-    // Small: today's message, converted (cheap at this size) rather than encoded twice.
-    if (v2.byteLength < compactThresholdBytes) return this.dispatch(encodeFrame([{ type: 'sync-step2', update: Y.convertUpdateFormatV2ToV1(v2) }]), [peerId])
-    return this.dispatch(compactFrame('sync-step2', v2), [peerId])
+    const format = this.formatFor(peerId)
+    return this.sendMessages(syncMessage('sync-step2', encode(format), format), [peerId])
+  }
+
+  /** One frame of messages, some still being compressed, to every target in its order. */
+  sendMessages (messages: DocMessage | Promise<DocMessage> | Promise<DocMessage[]>, targets: string[]): Promise<void> {
+    if (!(messages instanceof Promise)) return this.dispatch(encodeFrame([messages]), targets)
+    return this.dispatch(messages.then((ready) => encodeFrame(Array.isArray(ready) ? ready : [ready])), targets)
   }
 
   /**
@@ -90,8 +98,19 @@ export class CompactSender {
   }
 }
 
-/** A COMPACT frame for a V2 update: compressed, unless compression does not make it smaller. */
-const compactFrame = async (syncType: 'sync-step2' | 'sync-update', v2: Uint8Array): Promise<Uint8Array> => {
+/**
+ * The message that carries `update` (in `format`) as `syncType` to a peer taking that format: V1
+ * SYNC as it is; V2 as COMPACT from `compactThresholdBytes` on (compressed when that makes it
+ * smaller), converted to V1 SYNC below (cheap at that size, rather than encoding twice).
+ */
+export const syncMessage = (syncType: 'sync-step2' | 'sync-update', update: Uint8Array, format: UpdateFormat): DocMessage | Promise<DocMessage> => {
+  if (format === 'v1') return { type: syncType, update }
+  if (update.byteLength < compactThresholdBytes) return { type: syncType, update: Y.convertUpdateFormatV2ToV1(update) }
+  return compactMessage(syncType, update)
+}
+
+/** A COMPACT message for a V2 update: compressed, unless compression does not make it smaller. */
+const compactMessage = async (syncType: 'sync-step2' | 'sync-update', v2: Uint8Array): Promise<DocMessage> => {
   let deflated: Uint8Array | null = null
   try {
     deflated = await deflateRaw(v2)
@@ -99,5 +118,5 @@ const compactFrame = async (syncType: 'sync-step2' | 'sync-update', v2: Uint8Arr
     // The platform refused to compress (it should not): the update goes uncompressed.
   }
   const compressed = deflated !== null && deflated.byteLength < v2.byteLength
-  return encodeFrame([{ type: 'compact', syncType, compressed, updateBytes: v2.byteLength, payload: compressed ? deflated! : v2 }])
+  return { type: 'compact', syncType, compressed, updateBytes: v2.byteLength, payload: compressed ? deflated! : v2 }
 }

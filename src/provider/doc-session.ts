@@ -10,13 +10,14 @@ import * as Y from 'yjs'
 import { TrysteroYjsError } from '../errors.js'
 import type { ProviderLimits } from '../limits.js'
 import { CompactReceiver, type IncomingMessage } from '../compact/compact-receiver.js'
-import { CompactSender } from '../compact/compact-sender.js'
+import { CompactSender, syncMessage } from '../compact/compact-sender.js'
 import { decodeFrame, type DocMessage } from '../protocol/doc-messages.js'
 import type { ChannelHandle, ChannelMember } from '../room/channel-contract.js'
 import type { TrafficLedger } from '../traffic.js'
 import type { AwarenessSync } from './awareness-sync.js'
 import { encodeStateAsUpdateWithoutPending } from '../sync/pending-quarantine.js'
 import { PeerSyncTable } from './peer-sync.js'
+import { StateSnapshot } from './state-snapshot.js'
 import { Step2Answers } from './step2-answers.js'
 import { UpdateIntake } from './update-intake.js'
 import { UpdateOutbox } from './update-outbox.js'
@@ -30,6 +31,8 @@ export interface SessionHost {
   readonly limits: Readonly<ProviderLimits>
   /** The provider's `resyncInterval` (0: off): a step 1 to every peer that often while connected. */
   readonly resyncInterval: number
+  /** The provider's `stateSnapshot`: keep the whole state encoded for new peers (src/provider/state-snapshot.ts). */
+  readonly stateSnapshot: boolean
   /** Peers opened or closed the document. */
   peersChanged: (added: string[], removed: string[]) => void
   /** Something `synced` depends on changed. */
@@ -45,6 +48,7 @@ export class DocSession {
   private readonly answers: Step2Answers
   private readonly sender: CompactSender
   private readonly receiver: CompactReceiver
+  private snapshot: StateSnapshot | null = null
   /** Per peer, the state vector of its HELLO or OPEN we answered: its step 1 with the same is answered already. */
   private readonly earlyAnswered = new Map<string, Uint8Array>()
   private warnedReadOnly = false
@@ -101,7 +105,9 @@ export class DocSession {
       answer: async (peerId, stateVector) => {
         if (this.channel === null) return
         try {
-          await this.sender.sendStep2(peerId, (format) => encodeStateAsUpdateWithoutPending(doc, stateVector, format))
+          const whole = this.snapshot !== null && isEmptyStateVector(stateVector) ? this.snapshot.answerFresh(this.sender.formatFor(peerId)) : null
+          if (whole !== null) await this.sender.sendMessages(whole, [peerId])
+          else await this.sender.sendStep2(peerId, (format) => encodeStateAsUpdateWithoutPending(doc, stateVector, format))
         } catch (error) {
           // Yjs could not encode the document (e.g. a value V1 cannot write): said, and the next step 1 is tried again.
           host.report('error', new TrysteroYjsError('answering a step 1 failed: the step 2 could not be encoded', { peerId, messageType: 'sync-step2', docName, cause: error }))
@@ -124,6 +130,16 @@ export class DocSession {
   /** The hub's handle, once `attach()` returned it. */
   bind (channel: ChannelHandle): void {
     this.channel = channel
+    if (this.host.stateSnapshot && channel.ownRole === 'writer') {
+      const { doc } = this.host
+      this.snapshot = new StateSnapshot({
+        doc,
+        format: channel.acceptsCompact ? 'v2' : 'v1',
+        encode: (stateVector, format) => encodeStateAsUpdateWithoutPending(doc, stateVector, format),
+        message: syncMessage
+      })
+      this.snapshot.activate()
+    }
     if (channel.ownRole === 'viewer') this.host.doc.on('afterTransaction', this.onReadOnlyUpdate)
   }
 
@@ -169,6 +185,8 @@ export class DocSession {
   abandon (): void {
     this.channel = null
     if (this.resyncTimer !== null) clearInterval(this.resyncTimer)
+    this.snapshot?.deactivate()
+    this.snapshot = null
     this.host.doc.off('afterTransaction', this.onReadOnlyUpdate)
     this.intake.clear()
     const removed = this.peers.ids
@@ -313,6 +331,9 @@ export class DocSession {
     await channel.send(frame, targets)
   }
 }
+
+/** A state vector with no client in it: a peer that has nothing of the document (varUint 0). */
+const isEmptyStateVector = (encoded: Uint8Array): boolean => encoded.byteLength === 1 && encoded[0] === 0
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
   if (a.byteLength !== b.byteLength) return false

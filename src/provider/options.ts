@@ -73,6 +73,14 @@ export interface ProviderOwnOptions<Config extends { appId: string } = TrysteroC
    */
   compactSync?: boolean
   /**
+   * Keep the document's whole state encoded (compressed, with compact sync) while it is on a room,
+   * built when the document has been idle for a second, so that a peer opening it for the first
+   * time is answered at once instead of after the encoding (PROTOCOL.md §3.3). Costs the memory
+   * of one encoded state (none over 16 MiB) and, once peers have joined from it, a rebuild at idle
+   * moments, at most 5% of the time. Default `true`.
+   */
+  stateSnapshot?: boolean
+  /**
    * Sync with the page's other tabs over a `BroadcastChannel` too (PROTOCOL.md §7), as y-webrtc
    * does: tabs of one origin sync with no network and every signaling relay down, and a tab that
    * is also a WebRTC peer is sent nothing twice. In a private room what crosses it is encrypted
@@ -95,7 +103,7 @@ export const defaultPeerHelloTimeout = 5000
 
 /** The options split into the provider's own (with defaults) and the strategy's config. */
 export interface ResolvedOptions {
-  own: Required<Pick<ProviderOwnOptions, 'connect' | 'resyncInterval' | 'peerHelloTimeout' | 'connectionGuard' | 'compactSync' | 'broadcastChannel'>> &
+  own: Required<Pick<ProviderOwnOptions, 'connect' | 'resyncInterval' | 'peerHelloTimeout' | 'connectionGuard' | 'compactSync' | 'stateSnapshot' | 'broadcastChannel'>> &
   Pick<ProviderOwnOptions<any>, 'joinRoom' | 'joinCallbacks' | 'getRelaySockets' | 'docName' | 'awareness' | 'roomId'>
   limits: Readonly<ProviderLimits>
   /** The private room's secret, if any: the password never reaches Trystero as such. */
@@ -107,7 +115,7 @@ export const resolveOptions = (options: TrysteroProviderOptions<any>): ResolvedO
   const {
     joinRoom, joinCallbacks, getRelaySockets, docName, awareness, connect = true, resyncInterval = 0,
     maxMessageBytes, peerHelloTimeout = defaultPeerHelloTimeout, limits, connectionGuard = true,
-    password, writeKey, viewKey, roomId, compactSync: compactSyncOption, broadcastChannel = defaultBroadcastChannel(), ...strategyConfig
+    password, writeKey, viewKey, roomId, compactSync: compactSyncOption, stateSnapshot = true, broadcastChannel = defaultBroadcastChannel(), ...strategyConfig
   } = options
   const secrets = [password === undefined ? null : { password }, writeKey === undefined ? null : { writeKey }, viewKey === undefined ? null : { viewKey }]
     .filter((secret) => secret !== null)
@@ -122,7 +130,7 @@ export const resolveOptions = (options: TrysteroProviderOptions<any>): ResolvedO
   // Without the streams there is nothing to compress or inflate with, whatever was asked.
   const compactSync = compactSyncOption !== false && compressionAvailable()
   return {
-    own: { joinRoom, joinCallbacks, getRelaySockets, docName, awareness, connect, resyncInterval, peerHelloTimeout, connectionGuard, roomId, compactSync, broadcastChannel },
+    own: { joinRoom, joinCallbacks, getRelaySockets, docName, awareness, connect, resyncInterval, peerHelloTimeout, connectionGuard, roomId, compactSync, stateSnapshot, broadcastChannel },
     limits: resolvedLimits,
     secret: secrets[0] ?? null,
     strategyConfig: { appId: defaultAppId, ...strategyConfig } as TrysteroConfig

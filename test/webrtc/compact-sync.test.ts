@@ -1,7 +1,9 @@
 /**
  * Compact sync (PROTOCOL.md §3.7) over real WebRTC (node-datachannel on loopback, MQTT signaling
- * on 127.0.0.1): a real editing trace's document goes compact between two new peers, and a room
- * that mixes a new peer with one speaking only version 1's messages syncs both ways.
+ * on 127.0.0.1): a real editing trace's document goes compact between two new peers, a later new
+ * peer is answered from the holder's snapshot with what changed since and has all of it when it
+ * reports synced, and a room that mixes a new peer with one speaking only version 1's messages
+ * syncs both ways.
  */
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
@@ -53,6 +55,34 @@ describe('compact sync over real WebRTC', () => {
     const received = fresh.provider.trafficWith(holder.peer.selfId).bytesReceived
     // B4: 311 KB of V1, about 70 KB compact (V2 + deflate-raw); generated text compresses further.
     expect(received, `${source}: ${received} bytes for ${update.byteLength} of V1`).toBeLessThan(update.byteLength / 3)
+  }, 60_000)
+
+  it('answers a later fresh peer from the holder\'s snapshot and what changed since: at its synced, every edit and deletion is in', async () => {
+    room = fixture.roomId('compact')
+    const { update } = await documentState()
+    const holder = await join(update)
+    await holder.provider.whenSynced()
+    const first = await join(null)
+    await until('the first fresh peer is synced with the holder', () => first.provider.synced && first.provider.peers.length === 1,
+      [on(first.provider, 'synced'), on(first.provider, 'peers')], 45_000)
+    const text = holder.doc.getText('text')
+    text.insert(7, 'typed after the first peer joined ')
+    text.delete(Math.floor(text.length / 2), 25)
+    await converged([holder.doc, first.doc], (d) => d.getText('text').toString(), 45_000)
+    // The first peer goes, so that the next one's synced waits for the holder's answer alone.
+    await first.provider.destroy()
+    const next = await join(null)
+    const atSynced = await new Promise<string>((resolve) => {
+      const onSynced = (synced: boolean): void => {
+        if (!synced || next.provider.peers.length === 0) return
+        next.provider.off('synced', onSynced)
+        resolve(next.doc.getText('text').toString())
+      }
+      next.provider.on('synced', onSynced)
+    })
+    expect(atSynced === text.toString(), `${atSynced.length} characters at synced, ${text.length} at the holder`).toBe(true)
+    expect(Y.encodeStateAsUpdate(next.doc)).toEqual(Y.encodeStateAsUpdate(holder.doc))
+    expect(next.provider.trafficWith(holder.peer.selfId).bytesReceived).toBeLessThan(update.byteLength / 3)
   }, 60_000)
 
   it('syncs a room mixing a peer with compactSync: false and two compact peers, both ways, and a paste after', async () => {

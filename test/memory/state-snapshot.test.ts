@@ -1,0 +1,98 @@
+/**
+ * Answers from the whole-state snapshot (PROTOCOL.md §3.3, point 2) over the memory network: a
+ * peer that opens the document for the first time after others is answered from the holder's
+ * snapshot, with what changed since as the step 2 that ends the answer, so that its `synced`
+ * comes with the whole document in; a holder with `stateSnapshot: false` or a peer without compact
+ * sync gets an answer encoded for it, as before.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { docChannelKey } from '../../src/index.js'
+import { decodeFrame, type DocMessage } from '../../src/protocol/doc-messages.js'
+import type { TrysteroProviderOptions } from '../../src/index.js'
+import { createMemoryMesh, fullMesh, type MemoryMesh, type MemoryTestPeer } from '../support/memory-peers.js'
+import { converged } from '../support/wait.js'
+
+const docAction = docChannelKey('')
+
+/** Per receiver, the sync messages (no step 1, no awareness) `from` sent it, in order. */
+const answersFrom = (mesh: MemoryMesh, from: () => string): Map<string, string[]> => {
+  const seen = new Map<string, string[]>()
+  mesh.network.observeDeliveries((delivery) => {
+    if (delivery.action !== docAction || delivery.from !== from()) return
+    const types = decodeFrame(delivery.payload as Uint8Array).messages
+      .filter((m: DocMessage) => m.type !== 'sync-step1' && m.type !== 'awareness')
+      .map((m) => m.type === 'compact' ? `compact ${m.syncType}` : m.type)
+    seen.set(delivery.to, [...(seen.get(delivery.to) ?? []), ...types])
+  })
+  return seen
+}
+
+const prose = (words: number): string => Array.from({ length: words }, (_, i) => ['peer', 'state', 'vector', 'room', 'yjs', 'text'][(i * 7) % 6]).join(' ')
+
+/** The text `peer` holds at the moment it reports `synced` with `peers` others (alone, a provider is synced at once). */
+const textAtSynced = (peer: MemoryTestPeer, peers: number): Promise<string> => new Promise((resolve) => {
+  const onSynced = (synced: boolean): void => {
+    if (!synced || peer.provider.peers.length < peers) return
+    peer.provider.off('synced', onSynced)
+    resolve(peer.doc.getText('text').toString())
+  }
+  peer.provider.on('synced', onSynced)
+})
+
+/** Without printing 40 KB of text when it fails. */
+const expectSameText = (text: string, doc: Y.Doc): void => {
+  const expected = doc.getText('text').toString()
+  expect(text === expected, `${text.length} characters at synced, ${expected.length} in the holder's document`).toBe(true)
+}
+
+describe('answers from the whole-state snapshot', () => {
+  const mesh = createMemoryMesh()
+  afterEach(async () => await mesh.reset())
+
+  const holderWithTwoJoiners = async (holderOptions: TrysteroProviderOptions = {}, laterOptions: TrysteroProviderOptions = {}) => {
+    let holderId = ''
+    const answers = answersFrom(mesh, () => holderId)
+    const a = mesh.add('room', holderOptions)
+    holderId = a.peer.selfId
+    a.doc.getText('text').insert(0, prose(8000))
+    a.doc.getText('text').delete(200, 100)
+    await a.provider.whenSynced()
+    const b = mesh.add('room')
+    await fullMesh([a, b])
+    // Changed since the first peer's answer (which left the snapshot current): a little.
+    a.doc.getText('text').insert(10, 'written after the first peer joined')
+    a.doc.getText('text').delete(3000, 40)
+    await converged([a.doc, b.doc], (d) => d.getText('text').toString())
+    // B goes, so that C's synced waits for the holder's answer alone.
+    await b.provider.destroy()
+    const c = mesh.add('room', laterOptions)
+    const atSynced = await textAtSynced(c, 1)
+    return { a, b, c, atSynced, answers }
+  }
+
+  it('answers the first fresh peer with one step 2, the next with the snapshot and a step 2 of what changed since; synced comes with everything in', async () => {
+    const { a, b, c, atSynced, answers } = await holderWithTwoJoiners()
+    expectSameText(atSynced, a.doc)
+    expect(Y.encodeStateAsUpdate(c.doc)).toEqual(Y.encodeStateAsUpdate(a.doc))
+    // B: its answer, then the holder's later edits as they were typed.
+    expect(answers.get(b.peer.selfId)).toEqual(['compact sync-step2', 'sync-update'])
+    expect(answers.get(c.peer.selfId)).toEqual(['compact sync-update', 'sync-step2'])
+  })
+
+  it('keeps a V1 snapshot with compactSync: false, answered the same way', async () => {
+    const { a, c, atSynced, answers } = await holderWithTwoJoiners({ compactSync: false })
+    expectSameText(atSynced, a.doc)
+    expect(answers.get(c.peer.selfId)).toEqual(['sync-update', 'sync-step2'])
+  })
+
+  it('encodes each answer afresh with stateSnapshot: false, and for a peer that takes another format', async () => {
+    const off = await holderWithTwoJoiners({ stateSnapshot: false })
+    expectSameText(off.atSynced, off.a.doc)
+    expect(off.answers.get(off.c.peer.selfId)).toEqual(['compact sync-step2'])
+    await mesh.reset()
+    const v1Peer = await holderWithTwoJoiners({}, { compactSync: false })
+    expectSameText(v1Peer.atSynced, v1Peer.a.doc)
+    expect(v1Peer.answers.get(v1Peer.c.peer.selfId)).toEqual(['sync-step2'])
+  })
+})
