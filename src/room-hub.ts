@@ -56,6 +56,19 @@ export class RoomHub implements RoomEventListener {
     return hub
   }
 
+  /**
+   * The settings of `options` this hub does not follow: it was made with an earlier channel's
+   * (per room, the first provider's `compactSync` and `broadcastChannel` apply), as `name: value`.
+   */
+  ignoredSettings (options: Pick<RoomHubOptions, 'compactSync' | 'broadcastChannel'>): string[] {
+    const ignored: string[] = []
+    if (options.compactSync !== undefined && options.compactSync !== this.compact) ignored.push(`compactSync: ${String(this.compact)}`)
+    // Asked for where there is no BroadcastChannel: it could not be had anyway.
+    const tabsAsked = (options.broadcastChannel ?? null) !== null && broadcastChannelAvailable()
+    if (options.broadcastChannel !== undefined && tabsAsked !== (this.tabs !== null)) ignored.push(`broadcastChannel: ${String(this.tabs !== null)}`)
+    return ignored
+  }
+
   private readonly peers: PeerDirectory
   private readonly members = new Map<string, { member: ChannelMember, action: TrysteroAction }>()
   private readonly control: TrysteroAction

@@ -63,7 +63,12 @@ export class RoomAccess {
     const { peerHelloTimeout, connectionGuard, compactSync } = this.options.own
     const broadcastChannel = tabChannelOf(this.options, this.roomId)
     const hub = RoomHub.for(room, { peerHelloTimeout, credentials, limits: this.options.limits, claimScope, actOnGuard: connectionGuard, compactSync, broadcastChannel })
-    return hub.attach(docChannelKey(docName), member)
+    const handle = hub.attach(docChannelKey(docName), member)
+    const ignored = hub.ignoredSettings({ compactSync, broadcastChannel })
+    if (ignored.length > 0) {
+      member.report('warning', new TrysteroYjsError(`this room was opened first by a provider with ${ignored.join(', ')}: per room, the first provider's setting applies, to this one too`, { docName }))
+    }
+    return handle
   }
 
   /**

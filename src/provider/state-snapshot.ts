@@ -17,8 +17,8 @@
  * CPU: one build when the document joins a room (at idle); after that, rebuilt at idle only once
  * a new peer was answered from it (peers do join this room), and at most 5% of the time (each
  * build at least 20 times its own cost after the last). Memory: the snapshot as it is sent
- * (compressed V2 with compact sync, V1 without), and none for a document whose state is over
- * `maxSnapshotBytes`, which is encoded for each new peer as before.
+ * (compressed V2 with compact sync, V1 without), and none for a document whose state was found
+ * over `maxSnapshotBytes`: that one is encoded for each new peer as before, and never ahead.
  */
 import * as Y from 'yjs'
 import type { DocMessage } from '../protocol/doc-messages.js'
@@ -64,6 +64,8 @@ export class StateSnapshot {
   /** A peer was answered from the snapshot since it was built: worth rebuilding at idle. */
   private demand = false
   private active = false
+  /** The state was over `maxBytes` when last encoded: no snapshot is kept or built ahead any more. */
+  private tooBig = false
   private lastChangeAt = 0
   private timer: ReturnType<typeof setTimeout> | null = null
 
@@ -91,15 +93,16 @@ export class StateSnapshot {
     this.timer = null
     this.snapshot = null
     this.demand = false
+    this.tooBig = false
   }
 
   /**
    * The messages answering an empty state vector from a peer that takes `format`, or `null` when
-   * the snapshot cannot serve it (another format, inactive, a state over `maxSnapshotBytes`): then
-   * the caller encodes the answer itself. Throws what encoding throws.
+   * the snapshot cannot serve it (another format, inactive, a state found over `maxSnapshotBytes`):
+   * then the caller encodes the answer itself. Throws what encoding throws.
    */
   answerFresh (format: UpdateFormat): Promise<DocMessage[]> | null {
-    if (!this.active || format !== this.host.format) return null
+    if (!this.active || format !== this.host.format || this.tooBig) return null
     this.demand = true
     const snapshot = this.snapshot
     if (snapshot !== null && !this.changed) return snapshot.message.then((message) => [message])
@@ -110,15 +113,14 @@ export class StateSnapshot {
         return Promise.all([snapshot.message, step2]).then(([whole, since]) => [asUpdate(whole), since])
       }
     }
-    const rebuilt = this.build()
-    return rebuilt === null ? null : rebuilt.message.then((message) => [message])
+    return this.build().then((message) => [message])
   }
 
   private readonly onTransaction = (transaction: Y.Transaction): void => {
     if (transaction.deleteSet.clients.size === 0 && sameState(transaction.beforeState, transaction.afterState)) return
     this.changed = true
     this.lastChangeAt = this.now()
-    if (this.timer === null && (this.snapshot === null || this.demand)) this.arm(snapshotIdleMs)
+    if (this.timer === null && !this.tooBig && (this.snapshot === null || this.demand)) this.arm(snapshotIdleMs)
   }
 
   private arm (delayMs: number): void {
@@ -127,7 +129,7 @@ export class StateSnapshot {
 
   private readonly onIdle = (): void => {
     this.timer = null
-    if (!this.active) return
+    if (!this.active || this.tooBig) return
     const now = this.now()
     const quietFor = now - this.lastChangeAt
     if (quietFor < snapshotIdleMs) return this.arm(snapshotIdleMs - quietFor)
@@ -142,26 +144,30 @@ export class StateSnapshot {
     }
   }
 
-  /** Encodes the whole state now; `null` (and nothing kept) when it is over `maxSnapshotBytes`. */
-  private build (): Snapshot | null {
+  /**
+   * Encodes the whole state now and keeps it, unless it is over `maxBytes` (then it is only
+   * returned, for the answer at hand). Resolves to the step 2, ready to send.
+   */
+  private build (): Promise<DocMessage> {
     const start = this.now()
     const { format } = this.host
     const stateVector = Y.encodeStateVector(this.host.doc)
     const update = this.host.encode(emptyStateVector, format)
     this.changed = false
     this.demand = false
-    if (update.byteLength > this.maxBytes) {
-      this.snapshot = null
-      return null
-    }
     const message = Promise.resolve(this.host.message('sync-step2', update, format))
+    if (update.byteLength > this.maxBytes) {
+      this.tooBig = true
+      this.snapshot = null
+      return message
+    }
     const snapshot: Snapshot = { stateVector, message, updateBytes: update.byteLength, builtAt: start, cost: this.now() - start }
     // Compression finishes later: its time counts towards the next build's distance too.
     void message.then(() => { snapshot.cost = this.now() - start }, () => {
       if (this.snapshot === snapshot) this.snapshot = null
     })
     this.snapshot = snapshot
-    return snapshot
+    return message
   }
 }
 

@@ -8,6 +8,10 @@
  * a tab without the room's key reads nothing, and is read by nobody. Tabs share an origin, so
  * they trust each other as far as the origin's storage does; a viewer tab says it is one, and
  * writers refuse its updates as over WebRTC.
+ *
+ * A tab that crashed says no BYE: tabs watch each other with the room channel's heartbeat
+ * (`Liveness`, PROTOCOL.md §7), so that a crashed tab leaves `peers` within seconds and a frozen
+ * one that comes back is taken in again.
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
@@ -16,6 +20,7 @@ import { TrysteroYjsError } from '../errors.js'
 import { readBoundedBytes } from '../protocol/read-bytes.js'
 import { watchPage } from '../page-lifecycle.js'
 import { notifyMember } from '../room/notify-member.js'
+import { Liveness, defaultHeartbeat } from '../room/liveness.js'
 
 /** What a tab says of itself. */
 interface TabHello {
@@ -26,6 +31,8 @@ interface TabHello {
   channels: string[]
   /** Answer with your HELLO: I just arrived. */
   replyRequested: boolean
+  /** It answers PING (`features` bit 0; a tab of an earlier version sends none, and is not watched). */
+  heartbeat: boolean
 }
 
 type TabMessage =
@@ -34,8 +41,13 @@ type TabMessage =
   | { type: 'open', channel: string }
   | { type: 'close', channel: string }
   | { type: 'frame', channel: string, frame: Uint8Array }
+  | { type: 'ping' }
+  | { type: 'pong' }
 
-const types = ['hello', 'bye', 'open', 'close', 'frame'] as const
+const types = ['hello', 'bye', 'open', 'close', 'frame', 'ping', 'pong'] as const
+
+/** HELLO's trailing `features`: bit 0, it answers PING. */
+const heartbeatFeature = 1
 
 const encodeTabMessage = (message: TabMessage): Uint8Array => {
   const encoder = encoding.createEncoder()
@@ -47,6 +59,8 @@ const encodeTabMessage = (message: TabMessage): Uint8Array => {
       encoding.writeVarUint(encoder, message.role === 'writer' ? 1 : 0)
       encoding.writeVarUint(encoder, message.channels.length)
       for (const channel of message.channels) encoding.writeVarString(encoder, channel)
+      // Last, so that a tab of an earlier version, which stops reading after the channels, is not disturbed.
+      encoding.writeVarUint(encoder, message.heartbeat ? heartbeatFeature : 0)
       break
     case 'open':
     case 'close':
@@ -57,6 +71,8 @@ const encodeTabMessage = (message: TabMessage): Uint8Array => {
       encoding.writeVarUint8Array(encoder, message.frame)
       break
     case 'bye':
+    case 'ping':
+    case 'pong':
   }
   return encoding.toUint8Array(encoder)
 }
@@ -74,7 +90,8 @@ const decodeTabMessage = (bytes: Uint8Array): TabMessage | null => {
       if (count > decoder.arr.length - decoder.pos) throw new RangeError(`tab HELLO lists ${count} channels in ${bytes.length} bytes`)
       const channels: string[] = []
       for (let i = 0; i < count; i++) channels.push(decoding.readVarString(decoder))
-      return { type, replyRequested, instance, role, channels }
+      const features = decoding.hasContent(decoder) ? decoding.readVarUint(decoder) : 0
+      return { type, replyRequested, instance, role, channels, heartbeat: (features & heartbeatFeature) !== 0 }
     }
     case 'open':
     case 'close':
@@ -82,6 +99,8 @@ const decodeTabMessage = (bytes: Uint8Array): TabMessage | null => {
     case 'frame':
       return { type, channel: decoding.readVarString(decoder), frame: readBoundedBytes(decoder) }
     case 'bye':
+    case 'ping':
+    case 'pong':
       return { type }
     default:
       return null
@@ -157,6 +176,9 @@ export class TabChannel {
   private readonly tabs = new Map<string, Tab>()
   private readonly members = new Map<string, TabMember>()
   private readonly shunned = new Set<string>()
+  /** Tabs taken for gone (not heard): one that is heard from again is asked for its HELLO. */
+  private readonly silent = new Set<string>()
+  private readonly liveness: Liveness
   /** Encryption and decryption are asynchronous: one chain each way keeps messages in order. */
   private sending: Promise<void> = Promise.resolve()
   private receiving: Promise<void> = Promise.resolve()
@@ -164,6 +186,16 @@ export class TabChannel {
   private readonly unwatchPage: () => void
 
   private constructor (private readonly name: string, private readonly options: TabChannelOptions) {
+    this.liveness = new Liveness(defaultHeartbeat, {
+      ping: (tabId) => { void this.post(tabId, { type: 'ping' }) },
+      silent: (tabId, silentMs) => {
+        this.reportAll(new TrysteroYjsError(`tab not heard from for ${silentMs} ms: taken for gone (it crashed or is frozen)`, { peerId: tabId }))
+        this.forget(tabId)
+        this.silent.add(tabId)
+      },
+      // A silent tab is forgotten, not kept watched: it comes back through `silent` above.
+      revived: () => {}
+    })
     this.bc = new BroadcastChannel(name)
     this.bc.onmessage = (event: MessageEvent) => this.receive(event.data as Envelope)
     this.unwatchPage = watchPage({
@@ -211,7 +243,7 @@ export class TabChannel {
   }
 
   private hello (replyRequested: boolean): TabMessage {
-    return { type: 'hello', replyRequested, instance: this.options.instance, role: this.options.role, channels: [...this.members.keys()] }
+    return { type: 'hello', replyRequested, instance: this.options.instance, role: this.options.role, channels: [...this.members.keys()], heartbeat: true }
   }
 
   private close (): void {
@@ -219,6 +251,7 @@ export class TabChannel {
     this.closed = true
     void this.post(null, { type: 'bye' }).finally(() => this.bc.close())
     this.unwatchPage()
+    this.liveness.stop()
     const key = `${this.name}\u0000${this.options.instance}`
     if (channels.get(key) === this) channels.delete(key)
   }
@@ -228,6 +261,7 @@ export class TabChannel {
     const tab = this.tabs.get(tabId)
     if (tab === undefined) return
     this.tabs.delete(tabId)
+    this.liveness.unwatch(tabId)
     for (const key of tab.channels) this.notify(key, (m) => m.peerClosed(tabId))
   }
 
@@ -266,6 +300,12 @@ export class TabChannel {
 
   private handle (from: string, message: TabMessage): void {
     const tab = this.tabs.get(from)
+    if (tab !== undefined) this.liveness.heard(from)
+    else if (this.silent.delete(from) && message.type !== 'hello' && message.type !== 'bye') {
+      // Back after we took it for gone (a frozen tab resumed): it still counts us among its tabs,
+      // so it must start over with us, as a page back from the back/forward cache does.
+      void this.post(from, this.hello(true))
+    }
     switch (message.type) {
       case 'hello': {
         // A tab we knew that asks for our HELLO starts over (back from the back/forward cache):
@@ -275,6 +315,7 @@ export class TabChannel {
         const before = restart ? new Set<string>() : tab?.channels ?? new Set<string>()
         const next: Tab = { instance: message.instance, role: message.role, channels: new Set(message.channels) }
         this.tabs.set(from, next)
+        if (message.heartbeat && (tab === undefined || restart)) this.liveness.watch(from)
         // Our HELLO first: what members send it on opening (step 1) is dropped by a tab that
         // does not know us yet.
         if (message.replyRequested) void this.post(from, this.hello(false))
@@ -296,6 +337,13 @@ export class TabChannel {
         return
       case 'frame':
         if (tab !== undefined) this.notify(message.channel, (m) => m.message(message.frame, from))
+        return
+      case 'ping':
+        // Answered when received, never from a timer: a background tab's timers are throttled.
+        if (tab !== undefined) void this.post(from, { type: 'pong' })
+        return
+      case 'pong':
+        // Heard above; nothing else to do.
     }
   }
 

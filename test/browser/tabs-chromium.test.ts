@@ -60,6 +60,9 @@ describe.skipIf(!canRunBrowser)('tabs over a BroadcastChannel in Chromium', () =
   const waitForText = async (page: Page, text: string): Promise<void> => {
     await page.waitForFunction((t) => (window as any).lab.text() === t, text, deadline)
   }
+  const waitForParts = async (page: Page, parts: string[]): Promise<void> => {
+    await page.waitForFunction((ps) => ps.every((p) => (window as any).lab.text().includes(p)), parts, deadline)
+  }
   const roomId = (): string => `tabs-${Date.now()}-${++rooms}`
 
   it('two tabs sync a document both ways and see each other\'s awareness with signaling unreachable', async () => {
@@ -112,6 +115,38 @@ describe.skipIf(!canRunBrowser)('tabs over a BroadcastChannel in Chromium', () =
     // A tab that is closed says BYE (encrypted, on its way out): it is no peer any more, its cursor gone.
     await b.close({ runBeforeUnload: true })
     await a.waitForFunction(() => (window as any).lab.peers().length === 0 && !(window as any).lab.names().includes('bea'), undefined, deadline)
+  })
+
+  it('a tab that falls silent without a BYE (crashed, frozen) leaves the other\'s peers; when it speaks again, both start over and sync', async () => {
+    await freshContext()
+    const room = roomId()
+    const a = await tab(room, unreachableBroker)
+    const b = await tab(room, unreachableBroker)
+    await lab(a, 'insert', 'a;')
+    await waitForText(b, 'a;')
+    expect(await lab(a, 'peers')).toHaveLength(1)
+    // B's posts on its BroadcastChannels are dropped: it hears A's PINGs and cannot answer, and it
+    // says no BYE, as a tab whose renderer crashed or that the browser froze. (Headless Chromium
+    // neither freezes a visible page nor kills one tab's renderer alone.)
+    await b.evaluate(() => {
+      const post = BroadcastChannel.prototype.postMessage
+      BroadcastChannel.prototype.postMessage = function (this: BroadcastChannel, message: unknown) {
+        if ((window as any).silent !== true) post.call(this, message)
+      }
+      ;(window as any).silent = true
+    })
+    await a.waitForFunction(() => (window as any).lab.peers().length === 0, undefined, deadline)
+    expect(await lab(a, 'synced')).toBe(true)
+    await lab(a, 'insert', 'while b was silent;')
+    await lab(b, 'insert', 'b while silent;')
+    // B speaks again: its next message makes A ask it to start over; both send what the other missed.
+    await b.evaluate(() => { (window as any).silent = false })
+    await lab(b, 'insert', 'b back;')
+    const parts = ['a;', 'while b was silent;', 'b while silent;', 'b back;']
+    await a.waitForFunction(() => (window as any).lab.peers().length === 1, undefined, deadline)
+    await waitForParts(a, parts)
+    await waitForParts(b, parts)
+    expect(await lab(a, 'text')).toBe(await lab(b, 'text'))
   })
 
   it('tabs with broadcastChannel: false do not sync without signaling', async () => {

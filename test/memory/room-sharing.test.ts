@@ -31,6 +31,28 @@ describe('room sharing over the memory network', () => {
     expect(docChannelKey(names[1]!)).toMatch(/^ty:h:[A-Za-z0-9_-]{27}$/)
   })
 
+  it('warns a provider whose compactSync or broadcastChannel the room does not follow (the first provider\'s applies)', async () => {
+    const peer = mesh.network.createPeer()
+    const warnings = (provider: TrysteroProvider): string[] => {
+      const seen: string[] = []
+      provider.on('warning', (warning) => seen.push(warning.message))
+      return seen
+    }
+    const first = mesh.track(new TrysteroProvider(new Y.Doc(), 'room', { appId, joinRoom: peer.joinRoom, docName: 'first', compactSync: false }))
+    const firstSeen = warnings(first)
+    await first.whenSynced()
+    const other = mesh.track(new TrysteroProvider(new Y.Doc(), 'room', { appId, joinRoom: peer.joinRoom, docName: 'other' }))
+    const otherSeen = warnings(other)
+    const same = mesh.track(new TrysteroProvider(new Y.Doc(), 'room', { appId, joinRoom: peer.joinRoom, docName: 'same', compactSync: false }))
+    const sameSeen = warnings(same)
+    await Promise.all([other.whenSynced(), same.whenSynced()])
+    expect(otherSeen.filter((m) => m.includes('opened first'))).toEqual([
+      'trystero-yjs: this room was opened first by a provider with compactSync: false: per room, the first provider\'s setting applies, to this one too (doc "other")'
+    ])
+    expect(sameSeen.filter((m) => m.includes('opened first'))).toEqual([])
+    expect(firstSeen).toEqual([])
+  })
+
   it('does not wait for, nor send to, a peer that has the room but not the document', async () => {
     const peerA = mesh.network.createPeer()
     const peerB = mesh.network.createPeer()

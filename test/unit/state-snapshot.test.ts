@@ -174,12 +174,28 @@ describe('whole-state snapshot', () => {
     advance(snapshotIdleMs * 10)
     expect(encodes).toHaveLength(1)
 
-    const small = setup('v1', { maxBytes: 100 })
-    small.snapshot.activate()
-    small.advance(snapshotIdleMs)
-    expect(small.encodes).toHaveLength(1)
-    // Over the limit: nothing kept, so the caller encodes each answer itself.
-    expect(small.snapshot.answerFresh('v1')).toBeNull()
-    small.snapshot.deactivate()
+    // Over the size limit when asked: that answer is the encoding, nothing is kept, and the caller
+    // encodes the next answers itself; nothing is built ahead any more.
+    const big = setup('v1', { maxBytes: 100 })
+    big.snapshot.activate()
+    const { doc: fresh } = await receive((await big.snapshot.answerFresh('v1'))!)
+    expect(Y.encodeStateAsUpdate(fresh)).toEqual(Y.encodeStateAsUpdate(big.doc))
+    expect(big.encodes).toHaveLength(1)
+    expect(big.snapshot.answerFresh('v1')).toBeNull()
+    big.doc.getText('text').insert(0, 'more')
+    big.advance(snapshotIdleMs * 10)
+    expect(big.encodes).toHaveLength(1)
+    big.snapshot.deactivate()
+
+    // Found over the limit at an idle moment: no answer from it either.
+    const idle = setup('v1', { maxBytes: 100 })
+    idle.snapshot.activate()
+    idle.advance(snapshotIdleMs)
+    expect(idle.encodes).toHaveLength(1)
+    expect(idle.snapshot.answerFresh('v1')).toBeNull()
+    idle.doc.getText('text').insert(0, 'more')
+    idle.advance(snapshotIdleMs * 10)
+    expect(idle.encodes).toHaveLength(1)
+    idle.snapshot.deactivate()
   })
 })
