@@ -80,7 +80,10 @@ export class StateSnapshot {
     if (this.active) return
     this.active = true
     this.lastChangeAt = this.now()
-    this.host.doc.on('afterTransaction', this.onTransaction)
+    // Not `afterTransaction`: an app listener of it registered before ours that throws stops
+    // the others, and a change we miss is a snapshot served stale as a complete step 2.
+    // `beforeObserverCalls` comes first, with the transaction's after state and delete set known.
+    this.host.doc.on('beforeObserverCalls', this.onTransaction)
     this.arm(snapshotIdleMs)
   }
 
@@ -88,7 +91,7 @@ export class StateSnapshot {
   deactivate (): void {
     if (!this.active) return
     this.active = false
-    this.host.doc.off('afterTransaction', this.onTransaction)
+    this.host.doc.off('beforeObserverCalls', this.onTransaction)
     if (this.timer !== null) clearTimeout(this.timer)
     this.timer = null
     this.snapshot = null

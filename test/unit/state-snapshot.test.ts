@@ -163,6 +163,27 @@ describe('whole-state snapshot', () => {
     snapshot.deactivate()
   })
 
+  it('sees a change even when an app afterTransaction listener registered before it throws', async () => {
+    const doc = new Y.Doc()
+    doc.getText('text').insert(0, prose(3000))
+    // App code (an UndoManager, a store) listening before the provider; it throws on one edit.
+    doc.on('afterTransaction', (transaction: Y.Transaction) => {
+      if (transaction.origin === 'bad') throw new TypeError('app listener failed')
+    })
+    let clock = 0
+    const snapshot = new StateSnapshot({ doc, format: 'v1', encode: (sv, f) => encodeStateAsUpdateWithoutPending(doc, sv, f), message: syncMessage }, () => clock)
+    snapshot.activate()
+    clock += snapshotIdleMs
+    vi.advanceTimersByTime(snapshotIdleMs)
+    // The edit is in the document (and goes to connected peers by Yjs's update event); the app sees its listener's error.
+    expect(() => doc.transact(() => doc.getText('text').insert(0, 'kept '), 'bad')).toThrow('app listener failed')
+    expect(doc.getText('text').toString().startsWith('kept ')).toBe(true)
+    const { doc: fresh } = await receive((await snapshot.answerFresh('v1'))!)
+    expect(fresh.getText('text').toString().startsWith('kept ')).toBe(true)
+    expect(Y.encodeStateAsUpdate(fresh)).toEqual(Y.encodeStateAsUpdate(doc))
+    snapshot.deactivate()
+  })
+
   it('answers only peers taking its own format, only while active, and keeps nothing over its size limit', async () => {
     const { snapshot, encodes, advance } = setup('v2')
     expect(snapshot.answerFresh('v2')).toBeNull()
