@@ -112,6 +112,8 @@ export class StateSnapshot {
     if (snapshot !== null) {
       const rest = this.host.encode(snapshot.stateVector, format)
       if (rest.byteLength <= snapshot.updateBytes / 4) {
+        // Asked for while out of date: rebuilt at the next idle moment, even if nothing changes after.
+        if (this.timer === null) this.arm(snapshotIdleMs)
         const step2 = this.host.message('sync-step2', rest, format)
         return Promise.all([snapshot.message, step2]).then(([whole, since]) => [asUpdate(whole), since])
       }

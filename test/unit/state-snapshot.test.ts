@@ -184,6 +184,24 @@ describe('whole-state snapshot', () => {
     snapshot.deactivate()
   })
 
+  it('is rebuilt at idle when a fresh peer is answered after the last change, with no change after it', async () => {
+    const { doc, snapshot, encodes, advance } = setup('v1')
+    snapshot.activate()
+    advance(snapshotIdleMs)
+    await Promise.resolve()
+    doc.getText('text').insert(0, 'a')
+    advance(snapshotIdleMs * 5)
+    // Answered from the snapshot and what changed since; nothing changes after.
+    await snapshot.answerFresh('v1')
+    expect(encodes).toEqual([{ empty: true }, { empty: false }])
+    advance(snapshotIdleMs * 5)
+    expect(encodes).toEqual([{ empty: true }, { empty: false }, { empty: true }])
+    // Current again: the next fresh peer costs no encoding.
+    await snapshot.answerFresh('v1')
+    expect(encodes).toHaveLength(3)
+    snapshot.deactivate()
+  })
+
   it('answers only peers taking its own format, only while active, and keeps nothing over its size limit', async () => {
     const { snapshot, encodes, advance } = setup('v2')
     expect(snapshot.answerFresh('v2')).toBeNull()
