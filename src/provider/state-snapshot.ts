@@ -142,7 +142,7 @@ export class StateSnapshot {
     if (snapshot !== null && !(this.changed && this.demand)) return
     if (snapshot !== null && now - snapshot.builtAt < dutyFactor * snapshot.cost) return this.arm(dutyFactor * snapshot.cost - (now - snapshot.builtAt))
     try {
-      this.build()
+      this.build(false)
     } catch {
       // Yjs could not encode the document: the next request encodes it again and reports why.
       this.snapshot = null
@@ -153,26 +153,29 @@ export class StateSnapshot {
    * Encodes the whole state now and keeps it, unless it is over `maxBytes` (then it is only
    * returned, for the answer at hand). Resolves to the step 2, ready to send.
    */
-  private build (): Promise<DocMessage> {
+  private build (): Promise<DocMessage>
+  private build (forAnswer: false): null
+  private build (forAnswer = true): Promise<DocMessage> | null {
     const start = this.now()
     const { format } = this.host
     const stateVector = Y.encodeStateVector(this.host.doc)
     const update = this.host.encode(emptyStateVector, format)
     this.changed = false
     this.demand = false
-    const message = Promise.resolve(this.host.message('sync-step2', update, format))
     if (update.byteLength > this.maxBytes) {
       this.tooBig = true
       this.snapshot = null
-      return message
+      // Built ahead, nobody waits for it: not compressed for nothing.
+      return forAnswer ? Promise.resolve(this.host.message('sync-step2', update, format)) : null
     }
+    const message = Promise.resolve(this.host.message('sync-step2', update, format))
     const snapshot: Snapshot = { stateVector, message, updateBytes: update.byteLength, builtAt: start, cost: this.now() - start }
     // Compression finishes later: its time counts towards the next build's distance too.
     void message.then(() => { snapshot.cost = this.now() - start }, () => {
       if (this.snapshot === snapshot) this.snapshot = null
     })
     this.snapshot = snapshot
-    return message
+    return forAnswer ? message : null
   }
 }
 

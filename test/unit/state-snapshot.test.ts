@@ -202,6 +202,25 @@ describe('whole-state snapshot', () => {
     snapshot.deactivate()
   })
 
+  it('does not compress a state found over its size limit at an idle moment (nobody asked for it)', () => {
+    const doc = new Y.Doc()
+    doc.getText('text').insert(0, prose(3000))
+    const messages: string[] = []
+    let clock = 0
+    const snapshot = new StateSnapshot({
+      doc,
+      format: 'v2',
+      encode: (sv, f) => encodeStateAsUpdateWithoutPending(doc, sv, f),
+      message: (syncType, update, f) => { messages.push(syncType); return syncMessage(syncType, update, f) }
+    }, () => clock, 100)
+    snapshot.activate()
+    clock += snapshotIdleMs
+    vi.advanceTimersByTime(snapshotIdleMs)
+    expect(snapshot.answerFresh('v2')).toBeNull()
+    expect(messages).toEqual([])
+    snapshot.deactivate()
+  })
+
   it('answers only peers taking its own format, only while active, and keeps nothing over its size limit', async () => {
     const { snapshot, encodes, advance } = setup('v2')
     expect(snapshot.answerFresh('v2')).toBeNull()
