@@ -8,9 +8,9 @@
  * nothing goes twice, and what it sent over WebRTC before it saw our tab is dropped (the step 2
  * it then sends over the BroadcastChannel carries it).
  *
- * Tabs are not sent PING (the heartbeat, §2.3, is for networks; a tab that goes says BYE), not
- * rate-limited and not compressed for: they share our origin, and in a private room they proved
- * the room's key by speaking it. A tab that breaks a rule is shunned, as a WebRTC peer would be
+ * Tabs are watched by the tab channel's own heartbeat (PING/PONG on the BroadcastChannel, §7),
+ * not the hub's; they are not rate-limited and not compressed for: they share our origin, and in
+ * a private room they proved the room's key by speaking it. A tab that breaks a rule is shunned, as a WebRTC peer would be
  * disconnected.
  */
 import type { RoomRole } from '../admission/room-keys.js'
