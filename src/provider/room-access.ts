@@ -28,6 +28,8 @@ export class RoomAccess {
   private credentials: Promise<RoomCredentials | null> | null = null
   /** The app left the room it gave us: it cannot be used again. */
   private fixedRoomLeft = false
+  /** The room's settings that differ from ours were reported (the first attach that found them). */
+  private warnedIgnored = false
 
   constructor (
     roomOrId: string | TrysteroRoom,
@@ -62,10 +64,15 @@ export class RoomAccess {
     const claimScope = this.fixedRoom === null ? { appId: this.options.strategyConfig.appId, roomId: this.roomId! } : undefined
     const { peerHelloTimeout, connectionGuard, compactSync } = this.options.own
     const broadcastChannel = tabChannelOf(this.options, this.roomId)
+    // Turned off here (null), or on and named (a string); on but without a room id to name it by
+    // (a room object without roomId), this provider asks nothing of the room's tab channel.
+    const tabsAsked = !this.options.own.broadcastChannel ? null : broadcastChannel ?? undefined
     const hub = RoomHub.for(room, { peerHelloTimeout, credentials, limits: this.options.limits, claimScope, actOnGuard: connectionGuard, compactSync, broadcastChannel })
     const handle = hub.attach(docChannelKey(docName), member)
-    const ignored = hub.ignoredSettings({ compactSync, broadcastChannel })
-    if (ignored.length > 0) {
+    const ignored = hub.ignoredSettings({ compactSync, broadcastChannel: tabsAsked })
+    // Once per provider, not at every reconnect.
+    if (ignored.length > 0 && !this.warnedIgnored) {
+      this.warnedIgnored = true
       member.report('warning', new TrysteroYjsError(`this room was opened first by a provider with ${ignored.join(', ')}: per room, the first provider's setting applies, to this one too`, { docName }))
     }
     return handle

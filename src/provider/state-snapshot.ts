@@ -130,6 +130,8 @@ export class StateSnapshot {
 
   private arm (delayMs: number): void {
     this.timer = setTimeout(this.onIdle, delayMs)
+    // Work ahead of a request must not keep a Node process alive on its own.
+    ;(this.timer as { unref?: () => void }).unref?.()
   }
 
   private readonly onIdle = (): void => {

@@ -148,6 +148,9 @@ export const tabPeerPrefix = 'tab:'
 
 const channels = new Map<string, TabChannel>()
 
+/** Tabs taken for gone that are remembered, to be asked to start over should they speak again. */
+const maxSilentTabs = 64
+
 export interface TabChannelOptions {
   /** This page's instance id (the room hub's, sent in its WebRTC HELLO too). */
   instance: string
@@ -192,6 +195,8 @@ export class TabChannel {
         this.reportAll(new TrysteroYjsError(`tab not heard from for ${silentMs} ms: taken for gone (it crashed or is frozen)`, { peerId: tabId }))
         this.forget(tabId)
         this.silent.add(tabId)
+        // Tabs that never come back (crashed) are forgotten oldest first, past a page's worth.
+        if (this.silent.size > maxSilentTabs) this.silent.delete(this.silent.values().next().value!)
       },
       // A silent tab is forgotten, not kept watched: it comes back through `silent` above.
       revived: () => {}

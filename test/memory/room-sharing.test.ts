@@ -46,6 +46,10 @@ describe('room sharing over the memory network', () => {
     const same = mesh.track(new TrysteroProvider(new Y.Doc(), 'room', { appId, joinRoom: peer.joinRoom, docName: 'same', compactSync: false }))
     const sameSeen = warnings(same)
     await Promise.all([other.whenSynced(), same.whenSynced()])
+    // Said once per provider, not at every reconnect.
+    await other.disconnect()
+    await other.connect()
+    await other.whenSynced()
     expect(otherSeen.filter((m) => m.includes('opened first'))).toEqual([
       'trystero-yjs: this room was opened first by a provider with compactSync: false: per room, the first provider\'s setting applies, to this one too (doc "other")'
     ])
