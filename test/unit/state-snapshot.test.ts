@@ -34,6 +34,20 @@ const setup = (format: UpdateFormat, options: { maxBytes?: number } = {}) => {
   return { doc, snapshot, encodes, advance: (ms: number) => { clock += ms; vi.advanceTimersByTime(ms) } }
 }
 
+/**
+ * Built at the first idle moment (V1: no compression, so its cost is taken on the fake clock in
+ * the next microtask, 0 ms), then edited by one character while nobody asked.
+ */
+const builtThenEdited = async () => {
+  const built = setup('v1')
+  built.snapshot.activate()
+  built.advance(snapshotIdleMs)
+  await Promise.resolve()
+  built.doc.getText('text').insert(0, 'a')
+  built.advance(snapshotIdleMs * 5)
+  return built
+}
+
 /** Applies an answer to a new document the way a receiver does: each message in order. */
 const receive = async (messages: DocMessage[]): Promise<{ doc: Y.Doc, types: string[] }> => {
   const doc = new Y.Doc()
@@ -113,13 +127,7 @@ describe('whole-state snapshot', () => {
   })
 
   it('is rebuilt at idle only once a fresh peer was answered from it', async () => {
-    // V1: no compression, so the build's cost is taken on the fake clock in the next microtask (0 ms).
-    const { doc, snapshot, encodes, advance } = setup('v1')
-    snapshot.activate()
-    advance(snapshotIdleMs)
-    await Promise.resolve()
-    doc.getText('text').insert(0, 'a')
-    advance(snapshotIdleMs * 5)
+    const { doc, snapshot, encodes, advance } = await builtThenEdited()
     // Nobody asked: no rebuild after the change.
     expect(encodes).toHaveLength(1)
     await snapshot.answerFresh('v1')
@@ -185,12 +193,7 @@ describe('whole-state snapshot', () => {
   })
 
   it('is rebuilt at idle when a fresh peer is answered after the last change, with no change after it', async () => {
-    const { doc, snapshot, encodes, advance } = setup('v1')
-    snapshot.activate()
-    advance(snapshotIdleMs)
-    await Promise.resolve()
-    doc.getText('text').insert(0, 'a')
-    advance(snapshotIdleMs * 5)
+    const { snapshot, encodes, advance } = await builtThenEdited()
     // Answered from the snapshot and what changed since; nothing changes after.
     await snapshot.answerFresh('v1')
     expect(encodes).toEqual([{ empty: true }, { empty: false }])
