@@ -303,7 +303,11 @@ describe.skipIf(!canRunBrowser)('demo page in Chromium', () => {
   it('the LWW panel shows a different winner from the Y.Map panel in the clock-skew scenario', async () => {
     const a = await open(roomUrl(), 'A')
     const page = await front(a)
+    // The panel is mounted once its presets are listed: a slider moved before has no listener
+    // yet, and the panel's first render puts it back to 0 (the test failed so, twice, under load).
+    await page.waitForFunction(() => document.querySelectorAll('#lww-preset option').length > 1, null, deadline)
     await page.locator('#lww-skew').fill('5000')
+    expect(await page.locator('#lww-skew-value').innerText()).toBe('+5.0 s')
     await page.locator('#lww-key').fill('color')
     await page.locator('#lww-value').fill('blue')
     await page.locator('#lww-b-set').click()
