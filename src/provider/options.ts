@@ -87,7 +87,7 @@ export interface ProviderOwnOptions<Config extends { appId: string } = TrysteroC
    * with a key derived from the room's view key. Default: on in browsers (where `BroadcastChannel`
    * exists), off in Node, whose providers in one process are no tabs and would bypass the network
    * (`true` turns it on between providers and worker threads of one Node process). Needs the room
-   * id: with a room object, give `roomId` (and `appId`). Per room, the first provider's setting applies.
+   * id: with a room object, give `roomId` (and `appId`). Per room, the first provider's setting applies; a later provider that asks otherwise gets a `warning`.
    */
   broadcastChannel?: boolean
 }
