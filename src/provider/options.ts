@@ -69,7 +69,7 @@ export interface ProviderOwnOptions<Config extends { appId: string } = TrysteroC
    * as Yjs V2, compressed with the platform's `CompressionStream('deflate-raw')` (311 KB → 69 KB
    * on a real document). `false` sends and announces exactly what version 1 peers speak. Default:
    * on where the platform has `deflate-raw` streams (browsers, Node ≥ 18). Per room, the first
-   * provider's (or channel's) setting applies.
+   * provider's (or channel's) setting applies; a later provider that asks otherwise gets a `warning`.
    */
   compactSync?: boolean
   /**
