@@ -1,9 +1,16 @@
 /**
  * Answering step 1 (PROTOCOL.md §3.3 step 2) without letting a peer make us hold more than one
- * answer at a time. A step 2 can be the whole document; answering every step 1 at once let 500
- * requests (22 KB on the wire) against a 1 MB document queue 0.5–1 GB of answers in the victim.
- * So at most one answer per peer is on its way; step 1s that arrive meanwhile are coalesced into
- * the latest, which is answered — encoded afresh — once the one on its way is handed over.
+ * answer at a time, nor spend more than a tenth of our time answering it. A step 2 can be the
+ * whole document; answering every step 1 at once let 500 requests (22 KB on the wire) against a
+ * 1 MB document queue 0.5–1 GB of answers in the victim. So at most one answer per peer is on its
+ * way; step 1s that arrive meanwhile are coalesced into the latest, which is answered — encoded
+ * afresh — once the one on its way is handed over.
+ *
+ * One in flight still let a peer keep us encoding as fast as the channel drains: a state vector
+ * the whole-state snapshot cannot serve (a made-up client in it) costs a full encoding each time.
+ * So the next answer to a peer waits until `spacing` times the last one's encoding (its
+ * synchronous part, on our thread) has passed since that one was handed over. An honest peer asks
+ * once when it joins, and again only on a reconnect or a resync: it never waits.
  */
 
 export interface Step2AnswerHost {
@@ -11,15 +18,35 @@ export interface Step2AnswerHost {
   answer: (peerId: string, stateVector: Uint8Array) => Promise<void>
 }
 
+export interface Step2AnswerOptions {
+  /** The next answer to a peer waits this many times the last one's encoding. Default 10 (≤ 10% of our time per peer). */
+  spacing?: number
+  now?: () => number
+}
+
 interface Answering {
   /** The step 1 to answer once the current answer is out, if any came meanwhile. */
   next: Uint8Array | null
+  /** The peer left: nothing more is answered. */
+  gone: boolean
+}
+
+/** The last answer to a peer: its encoding time, and when it was handed over. */
+interface Spent {
+  costMs: number
+  endedAt: number
 }
 
 export class Step2Answers {
   private readonly answering = new Map<string, Answering>()
+  private readonly spent = new Map<string, Spent>()
+  private readonly spacing: number
+  private readonly now: () => number
 
-  constructor (private readonly host: Step2AnswerHost) {}
+  constructor (private readonly host: Step2AnswerHost, options: Step2AnswerOptions = {}) {
+    this.spacing = options.spacing ?? 10
+    this.now = options.now ?? (() => performance.now())
+  }
 
   request (peerId: string, stateVector: Uint8Array): void {
     const current = this.answering.get(peerId)
@@ -27,7 +54,7 @@ export class Step2Answers {
       current.next = stateVector
       return
     }
-    const state: Answering = { next: null }
+    const state: Answering = { next: null, gone: false }
     this.answering.set(peerId, state)
     void this.run(peerId, state, stateVector)
   }
@@ -35,16 +62,45 @@ export class Step2Answers {
   /** The peer left: a queued request is dropped (an answer on its way finishes on its own). */
   peerGone (peerId: string): void {
     const state = this.answering.get(peerId)
-    if (state !== undefined) state.next = null
+    if (state !== undefined) {
+      state.next = null
+      state.gone = true
+      // Should it come back (a new connection), its request starts afresh.
+      this.answering.delete(peerId)
+    }
+    this.spent.delete(peerId)
   }
 
   private async run (peerId: string, state: Answering, stateVector: Uint8Array): Promise<void> {
     let next: Uint8Array | null = stateVector
     while (next !== null) {
-      await this.host.answer(peerId, next)
+      // In the caller's turn when nothing holds it back: the answer goes before what is sent next.
+      const waitMs = this.waitFor(peerId)
+      if (waitMs > 0) await sleep(waitMs)
+      if (state.gone) break
+      // Coalesced while we waited: the latest request is the one answered.
+      next = state.next ?? next
+      state.next = null
+      const start = this.now()
+      const handedOver = this.host.answer(peerId, next)
+      const costMs = this.now() - start
+      await handedOver
+      if (!state.gone) this.spent.set(peerId, { costMs, endedAt: this.now() })
       next = state.next
       state.next = null
     }
     if (this.answering.get(peerId) === state) this.answering.delete(peerId)
   }
+
+  /** How long the peer's next answer must wait (0 for a first answer, or one far enough behind). */
+  private waitFor (peerId: string): number {
+    const last = this.spent.get(peerId)
+    return last === undefined ? 0 : last.endedAt + this.spacing * last.costMs - this.now()
+  }
 }
+
+const sleep = async (ms: number): Promise<void> => await new Promise<void>((resolve) => {
+  const timer = setTimeout(resolve, ms)
+  // A deferred answer must not keep a Node process alive on its own.
+  ;(timer as { unref?: () => void }).unref?.()
+})

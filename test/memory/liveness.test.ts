@@ -111,12 +111,19 @@ describe('liveness and answers over the memory network', () => {
     const room: TrysteroRoom = flooder.joinRoom({ appId }, 'room')
     const action = room.makeAction(docChannelKey(''))
     let answers = 0
-    action.onMessage = (data) => { if (decodeFrame(data).messages.some((m) => m.type === 'sync-step2')) answers++ }
+    let secondAnswered = (): void => {}
+    const second = new Promise<void>((resolve) => { secondAnswered = resolve })
+    action.onMessage = (data) => {
+      if (!decodeFrame(data).messages.some((m) => m.type === 'sync-step2')) return
+      if (++answers === 2) secondAnswered()
+    }
     const victim = await new Promise<string>((resolve) => { room.onPeerJoin = resolve })
     const step1 = encodeFrame([{ type: 'sync-step1', stateVector: Y.encodeStateVector(new Y.Doc()) }])
     for (let i = 0; i < 500; i++) void action.send(step1, { target: victim })
+    // The first is answered at once; all others arrive while it travels, and make one more answer
+    // (spaced by ten times the first one's encoding, PROTOCOL.md §3.3), and no other.
+    await second
     await mesh.network.settle()
-    // The first is answered at once; all others arrive while it travels, and make one more answer.
     expect(answers).toBe(2)
   })
 })
