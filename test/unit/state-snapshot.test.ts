@@ -48,6 +48,15 @@ const builtThenEdited = async () => {
   return built
 }
 
+/** A snapshot found over its size limit: answers nothing, and builds nothing ahead after a change. */
+const keepsNothing = ({ doc, snapshot, encodes, advance }: ReturnType<typeof setup>): void => {
+  expect(snapshot.answerFresh('v1')).toBeNull()
+  doc.getText('text').insert(0, 'more')
+  advance(snapshotIdleMs * 10)
+  expect(encodes).toHaveLength(1)
+  snapshot.deactivate()
+}
+
 /** Applies an answer to a new document the way a receiver does: each message in order. */
 const receive = async (messages: DocMessage[]): Promise<{ doc: Y.Doc, types: string[] }> => {
   const doc = new Y.Doc()
@@ -242,21 +251,13 @@ describe('whole-state snapshot', () => {
     const { doc: fresh } = await receive((await big.snapshot.answerFresh('v1'))!)
     expect(Y.encodeStateAsUpdate(fresh)).toEqual(Y.encodeStateAsUpdate(big.doc))
     expect(big.encodes).toHaveLength(1)
-    expect(big.snapshot.answerFresh('v1')).toBeNull()
-    big.doc.getText('text').insert(0, 'more')
-    big.advance(snapshotIdleMs * 10)
-    expect(big.encodes).toHaveLength(1)
-    big.snapshot.deactivate()
+    keepsNothing(big)
 
     // Found over the limit at an idle moment: no answer from it either.
     const idle = setup('v1', { maxBytes: 100 })
     idle.snapshot.activate()
     idle.advance(snapshotIdleMs)
     expect(idle.encodes).toHaveLength(1)
-    expect(idle.snapshot.answerFresh('v1')).toBeNull()
-    idle.doc.getText('text').insert(0, 'more')
-    idle.advance(snapshotIdleMs * 10)
-    expect(idle.encodes).toHaveLength(1)
-    idle.snapshot.deactivate()
+    keepsNothing(idle)
   })
 })
