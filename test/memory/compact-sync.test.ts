@@ -9,7 +9,7 @@ import * as Y from 'yjs'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as syncProtocol from 'y-protocols/sync'
-import { TrysteroProvider, TrysteroYjsError, deriveRoomKeys, docChannelKey } from '../../src/index.js'
+import { TrysteroProvider, TrysteroYjsError, deriveRoomKeys, docChannelKey, type TrysteroProviderOptions } from '../../src/index.js'
 import { deflateRaw } from '../../src/compact/deflate-raw.js'
 import { decodeFrame, encodeFrame, type DocMessage } from '../../src/protocol/doc-messages.js'
 import { decodeRoomMessage, encodeRoomMessage, features, protocolVersion, roomChannelName } from '../../src/protocol/room-messages.js'
@@ -85,6 +85,16 @@ const helloCompact = encodeRoomMessage({ type: 'hello', version: protocolVersion
 describe('compact sync over the memory network', () => {
   const mesh = createMemoryMesh()
   afterEach(async () => await mesh.reset())
+
+  /** Provider A, synced alone, then a raw peer announcing compactSync (`victim`: A's id), once A lists it. */
+  const providerWithRawPeer = async (options: TrysteroProviderOptions = {}) => {
+    const a = mesh.add('room', { peerHelloTimeout: 100, ...options })
+    await a.provider.whenSynced()
+    const raw = joinRaw(mesh, helloCompact)
+    const victim = await raw.joined
+    await until('A sees the raw peer', () => a.provider.peers.length === 1, [on(a.provider, 'peers')])
+    return { a, raw, victim }
+  }
 
   it('announces compactSync, and sends a big step 2 between two such peers as one compressed compact message', async () => {
     const frames = recordFrames(mesh)
@@ -167,11 +177,7 @@ describe('compact sync over the memory network', () => {
   })
 
   it('with compactSync: false, inflates and applies no compact message, even from a peer that announces the feature', async () => {
-    const a = mesh.add('room', { compactSync: false, peerHelloTimeout: 100 })
-    await a.provider.whenSynced()
-    const raw = joinRaw(mesh, helloCompact)
-    const victim = await raw.joined
-    await until('A sees the raw peer', () => a.provider.peers.length === 1, [on(a.provider, 'peers')])
+    const { a, raw, victim } = await providerWithRawPeer({ compactSync: false })
     const source = new Y.Doc()
     source.getText('t').insert(0, prose(5_000))
     const v2 = Y.encodeStateAsUpdateV2(source)
@@ -259,11 +265,7 @@ describe('compact sync over the memory network', () => {
   })
 
   it('keeps a peer\'s order on the way in: its message after a compact step 2 is handled once the step 2 is in', async () => {
-    const a = mesh.add('room', { peerHelloTimeout: 100 })
-    await a.provider.whenSynced()
-    const raw = joinRaw(mesh, helloCompact)
-    const victim = await raw.joined
-    await until('A sees the raw peer', () => a.provider.peers.length === 1, [on(a.provider, 'peers')])
+    const { a, raw, victim } = await providerWithRawPeer()
     const source = new Y.Doc()
     source.getText('t').insert(0, prose(50_000))
     const v2 = Y.encodeStateAsUpdateV2(source)
@@ -348,11 +350,7 @@ describe('compact sync over the memory network', () => {
 
   describe('limits of a compact message', () => {
     const joinCompactRaw = async (limits: Record<string, number> = {}) => {
-      const a = mesh.add('room', { peerHelloTimeout: 100, limits })
-      await a.provider.whenSynced()
-      const raw = joinRaw(mesh, helloCompact)
-      const victim = await raw.joined
-      await until('A sees the raw peer', () => a.provider.peers.length === 1, [on(a.provider, 'peers')])
+      const { a, raw, victim } = await providerWithRawPeer({ limits })
       const send = (message: DocMessage): void => { void raw.doc.send(encodeFrame([message]), { target: victim }) }
       return { a, raw, send }
     }
