@@ -118,7 +118,9 @@ export class StateSnapshot {
         return Promise.all([snapshot.message, step2]).then(([whole, since]) => [asUpdate(whole), since])
       }
     }
-    return this.build().then((message) => [message])
+    const { update, snapshot: rebuilt } = this.build()
+    // Over the size limit: this answer is the encoding just made, kept by nobody.
+    return (rebuilt?.message ?? Promise.resolve(this.host.message('sync-step2', update, format))).then((message) => [message])
   }
 
   private readonly onTransaction = (transaction: Y.Transaction): void => {
@@ -144,7 +146,7 @@ export class StateSnapshot {
     if (snapshot !== null && !(this.changed && this.demand)) return
     if (snapshot !== null && now - snapshot.builtAt < dutyFactor * snapshot.cost) return this.arm(dutyFactor * snapshot.cost - (now - snapshot.builtAt))
     try {
-      this.build(false)
+      this.build()
     } catch {
       // Yjs could not encode the document: the next request encodes it again and reports why.
       this.snapshot = null
@@ -152,12 +154,10 @@ export class StateSnapshot {
   }
 
   /**
-   * Encodes the whole state now and keeps it, unless it is over `maxBytes` (then it is only
-   * returned, for the answer at hand). Resolves to the step 2, ready to send.
+   * Encodes the whole state now and keeps it as a snapshot, unless it is over `maxBytes`: then
+   * nothing is kept (nor compressed: the caller decides whether anybody waits for it).
    */
-  private build (): Promise<DocMessage>
-  private build (forAnswer: false): null
-  private build (forAnswer = true): Promise<DocMessage> | null {
+  private build (): { update: Uint8Array, snapshot: Snapshot | null } {
     const start = this.now()
     const { format } = this.host
     const stateVector = Y.encodeStateVector(this.host.doc)
@@ -167,8 +167,7 @@ export class StateSnapshot {
     if (update.byteLength > this.maxBytes) {
       this.tooBig = true
       this.snapshot = null
-      // Built ahead, nobody waits for it: not compressed for nothing.
-      return forAnswer ? Promise.resolve(this.host.message('sync-step2', update, format)) : null
+      return { update, snapshot: null }
     }
     const message = Promise.resolve(this.host.message('sync-step2', update, format))
     const snapshot: Snapshot = { stateVector, message, updateBytes: update.byteLength, builtAt: start, cost: this.now() - start }
@@ -177,7 +176,7 @@ export class StateSnapshot {
       if (this.snapshot === snapshot) this.snapshot = null
     })
     this.snapshot = snapshot
-    return forAnswer ? message : null
+    return { update, snapshot }
   }
 }
 
