@@ -107,6 +107,9 @@ export class DocSession {
         try {
           const whole = this.snapshot !== null && isEmptyStateVector(stateVector) ? this.snapshot.answerFresh(this.sender.formatFor(peerId)) : null
           if (whole !== null) await this.sender.sendMessages(whole, [peerId])
+          // A fresh peer answering the holder: nothing to encode (a V2 this small goes as V1
+          // anyway), and Yjs's encoders are not woken on the path of that peer's first sync.
+          else if (doc.store.clients.size === 0) await this.sender.sendMessages({ type: 'sync-step2', update: emptyUpdate }, [peerId])
           else await this.sender.sendStep2(peerId, (format) => encodeStateAsUpdateWithoutPending(doc, stateVector, format))
         } catch (error) {
           // Yjs could not encode the document (e.g. a value V1 cannot write): said, and the next step 1 is tried again.
@@ -331,6 +334,9 @@ export class DocSession {
     await channel.send(frame, targets)
   }
 }
+
+/** Yjs V1's update of a document with nothing in it: no client's structs, an empty delete set. */
+const emptyUpdate = new Uint8Array([0, 0])
 
 /** A state vector with no client in it: a peer that has nothing of the document (varUint 0). */
 const isEmptyStateVector = (encoded: Uint8Array): boolean => encoded.byteLength === 1 && encoded[0] === 0

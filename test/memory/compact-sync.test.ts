@@ -130,6 +130,19 @@ describe('compact sync over the memory network', () => {
     expect(step2[0]!.time).toBeLessThanOrEqual(step1.time)
   })
 
+  it('answers from an empty document with Yjs\'s empty update, which the holder takes as its step 2', async () => {
+    const frames = recordFrames(mesh)
+    const a = mesh.add()
+    a.doc.getText('t').insert(0, 'held by A')
+    await a.provider.whenSynced()
+    const b = mesh.add()
+    await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+    await until('A synced with B', () => a.provider.synced, [on(a.provider, 'synced')])
+    const answers = frames.filter((f) => f.from === b.peer.selfId).flatMap((f) => f.messages).filter((m) => m.type === 'sync-step2')
+    expect(answers).toHaveLength(1)
+    expect(answers[0]).toEqual({ type: 'sync-step2', update: Y.encodeStateAsUpdate(new Y.Doc()) })
+  })
+
   it('answers on step 1 only, as version 1 does, with a peer that has compactSync: false', async () => {
     const frames = recordFrames(mesh)
     const announced = hellos(mesh)
