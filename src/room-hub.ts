@@ -166,6 +166,7 @@ export class RoomHub implements RoomEventListener {
       ownRole: this.gate.role,
       openPeers: () => this.peers.openPeers(key),
       isAdmitted: (peerId) => this.gate.state(peerId) === 'admitted',
+      refused: (peerId) => this.gate.state(peerId) === 'refused',
       roleOf: (peerId) => this.gate.roleOf(peerId),
       pendingPeerCount: () => this.peers.pendingCount(),
       lastHeard: (peerId) => this.liveness.lastHeard(peerId),

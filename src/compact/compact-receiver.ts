@@ -37,6 +37,12 @@ export interface CompactReceiverHost {
 
 export class CompactReceiver {
   private readonly order: PeerOrder
+  /**
+   * Per peer that had messages wait, until it closes the document: whether they are to be dropped.
+   * Each waiting message holds its peer's record; a refused peer's is marked, and a connection
+   * after it gets another.
+   */
+  private readonly waiting = new Map<string, { dropped: boolean }>()
 
   constructor (private readonly host: CompactReceiverHost) {
     this.order = new PeerOrder((peerId, error) => {
@@ -56,17 +62,38 @@ export class CompactReceiver {
     for (const message of messages) {
       if (message.type !== 'compact') {
         // Nothing of this peer's waiting (the common case): handled now, as without compact sync.
-        if (this.order.busy(peerId)) void this.order.enqueue(peerId, () => handle(message))
+        if (this.order.busy(peerId)) void this.order.enqueue(peerId, this.unlessDropped(peerId, () => handle(message)))
         else handle(message)
         continue
       }
       const admission = this.admit(message, peerId, byteLength)
       if (admission === 'over') return
       if (admission === 'dropped') continue
+      const handleUnlessDropped = this.unlessDropped(peerId, handle)
       void this.order.enqueue(peerId, message.compressed
-        ? async () => { const update = await this.inflate(message, peerId, byteLength); if (update !== null) handle(update) }
-        : () => handle(expanded(message, message.payload)))
+        ? async () => { const update = await this.inflate(message, peerId, byteLength); if (update !== null) handleUnlessDropped(update) }
+        : () => handleUnlessDropped(expanded(message, message.payload)))
     }
+  }
+
+  /**
+   * The peer closed the document or left. `refused`: we disconnected it (a limit, a violation):
+   * its messages still waiting here (behind an inflation) are dropped, as the hub drops what it
+   * sends from now on. A peer that left in peace keeps them: they are its last edits.
+   */
+  peerClosed (peerId: string, refused: boolean): void {
+    const waiting = this.waiting.get(peerId)
+    if (waiting === undefined) return
+    waiting.dropped = refused
+    this.waiting.delete(peerId)
+  }
+
+  /** `f`, run only if the peer was not refused before it runs. */
+  private unlessDropped<A extends unknown[]> (peerId: string, f: (...args: A) => void): (...args: A) => void {
+    let waiting = this.waiting.get(peerId)
+    if (waiting === undefined) this.waiting.set(peerId, waiting = { dropped: false })
+    const record = waiting
+    return (...args) => { if (!record.dropped) f(...args) }
   }
 
   /**

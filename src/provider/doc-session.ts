@@ -219,6 +219,7 @@ export class DocSession {
   }
 
   private peerClosed (peerId: string): void {
+    this.receiver.peerClosed(peerId, this.channel?.refused(peerId) === true)
     this.host.awarenessSync.forgetPeer(peerId)
     this.earlyAnswered.delete(peerId)
     if (!this.peers.delete(peerId)) return

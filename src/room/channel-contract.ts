@@ -41,6 +41,11 @@ export interface ChannelHandle {
   openPeers: () => string[]
   /** A connected peer that proved the room's keys (every connected peer, in an open room). */
   isAdmitted: (peerId: string) => boolean
+  /**
+   * We disconnected the peer (a limit, a violation) and it is still listed: asked as it is closed
+   * for our channels, so that what it sent that still waits with us is dropped with it.
+   */
+  refused: (peerId: string) => boolean
   /** An admitted peer's role; `null` for a peer that is not admitted. */
   roleOf: (peerId: string) => RoomRole | null
   /** Peers in the room whose HELLO has not arrived yet: they may have this channel open. */

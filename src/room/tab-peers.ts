@@ -84,6 +84,8 @@ export class TabPeers {
       openPeers: () => peers.visible(),
       // A tab that speaks the room's key (or, in an open room, any tab of the origin) is in.
       isAdmitted: (peerId) => isTabPeer(peerId) ? tabHandle.roleOf(peerId) !== null : webrtc.isAdmitted(peerId),
+      // A tab shunned has nothing waiting with us: tabs send no compact messages.
+      refused: (peerId) => !isTabPeer(peerId) && webrtc.refused(peerId),
       roleOf: (peerId) => isTabPeer(peerId) ? tabHandle.roleOf(peerId) : webrtc.roleOf(peerId),
       pendingPeerCount: () => webrtc.pendingPeerCount(),
       lastHeard: (peerId) => isTabPeer(peerId) ? null : webrtc.lastHeard(peerId),

@@ -380,6 +380,38 @@ describe('compact sync over the memory network', () => {
       await disconnected(a)
     })
 
+    it('drops what a peer it disconnects sent before, still waiting behind an inflation; a peer that leaves in peace keeps it', async () => {
+      const edits = async (seed: number): Promise<DocMessage[]> => {
+        const source = new Y.Doc()
+        source.getText('t').insert(0, prose(5_000, seed))
+        const v2 = Y.encodeStateAsUpdateV2(source)
+        const small = new Y.Doc()
+        small.getText('u').insert(0, `typed ${seed}`)
+        return [
+          { type: 'compact', syncType: 'sync-update', compressed: true, updateBytes: v2.byteLength, payload: await deflateRaw(v2) },
+          // Behind the inflation above.
+          { type: 'sync-update', update: Y.encodeStateAsUpdate(small) }
+        ]
+      }
+      const { a, raw } = await joinCompactRaw({ maxMessageBytes: 1024 * 1024 })
+      const error = nextEvent<[TrysteroYjsError]>(a.provider, 'error')
+      const over: DocMessage = { type: 'compact', syncType: 'sync-update', compressed: true, updateBytes: 2 * 1024 * 1024, payload: Uint8Array.of(3, 0) }
+      void raw.doc.send(encodeFrame([...await edits(1), over]), { target: a.peer.selfId })
+      expect((await error)[0]).toMatchObject({ peerId: raw.peer.selfId, limit: 'maxMessageBytes' })
+      await disconnected(a)
+      // The same two, from a peer that then closes the document (CLOSE right behind them), are in;
+      // by then the first peer's inflation, begun long before, is over too.
+      const peaceful = joinRaw(mesh, helloCompact)
+      const target = await peaceful.joined
+      await until('A lists the second raw peer', () => a.provider.peers.length === 1, [on(a.provider, 'peers')])
+      void peaceful.doc.send(encodeFrame(await edits(2)), { target })
+      void peaceful.room.makeAction(roomChannelName).send(encodeRoomMessage({ type: 'close', channel: docAction }), { target })
+      await until('both edits are in', () => a.doc.getText('u').toString().includes('typed 2') && a.doc.getText('t').toString().includes(prose(5_000, 2)), [on(a.doc, 'update')])
+      expect(a.provider.peers).toEqual([])
+      expect(a.doc.getText('u').toString()).toBe('typed 2')
+      expect(a.doc.getText('t').toString()).toBe(prose(5_000, 2))
+    })
+
     it('stops a zip bomb at the size it announced and disconnects its sender', async () => {
       const { a, raw, send } = await joinCompactRaw()
       const bomb = await deflateRaw(new Uint8Array(16 * 1024 * 1024))

@@ -47,6 +47,7 @@ const page = (name: string, instance: string, webrtcInstances: Record<string, st
       ownRole: options.role ?? 'writer',
       openPeers: () => [],
       isAdmitted: () => true,
+      refused: () => false,
       roleOf: () => 'writer',
       pendingPeerCount: () => 0,
       lastHeard: () => null,
