@@ -106,7 +106,8 @@ export class DocSession {
         if (this.channel === null) return
         try {
           const whole = this.snapshot !== null && isEmptyStateVector(stateVector) ? this.snapshot.answerFresh(this.sender.formatFor(peerId)) : null
-          if (whole !== null) await this.sender.sendMessages(whole, [peerId])
+          // A frame each, in order (PROTOCOL.md §3.3): none bigger than a step 2 of the whole state.
+          if (whole !== null) await Promise.all(whole.map((message) => this.sender.sendMessages(message, [peerId])))
           // A fresh peer answering the holder: nothing to encode (a V2 this small goes as V1
           // anyway), and Yjs's encoders are not woken on the path of that peer's first sync.
           else if (doc.store.clients.size === 0) await this.sender.sendMessages({ type: 'sync-step2', update: emptyUpdate }, [peerId])

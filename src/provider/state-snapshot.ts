@@ -9,9 +9,11 @@
  *
  * - the document has not changed since: the snapshot is the step 2;
  * - it changed a little (what changed since is at most a quarter of the snapshot): the snapshot
- *   goes as an Update, followed in the same frame by a step 2 of what changed since
+ *   goes as an Update, followed in the next frame by a step 2 of what changed since
  *   (`Y.encodeStateAsUpdate(doc, snapshotStateVector)`), so that `synced`, which waits for the
- *   step 2, still means everything is in;
+ *   step 2, still means everything is in. Two frames, not one: each is within the size of a step
+ *   2 of the whole state, which a receiver's `maxMessageBytes` lets through, while their sum (the
+ *   delete set travels twice) might not be;
  * - otherwise the snapshot is encoded again there and then (what every request cost before).
  *
  * CPU: one build when the document joins a room (at idle); after that, rebuilt at idle only once
@@ -100,27 +102,27 @@ export class StateSnapshot {
   }
 
   /**
-   * The messages answering an empty state vector from a peer that takes `format`, or `null` when
-   * the snapshot cannot serve it (another format, inactive, a state found over `maxSnapshotBytes`):
-   * then the caller encodes the answer itself. Throws what encoding throws.
+   * The messages answering an empty state vector from a peer that takes `format`, each to be sent
+   * as its own frame, in this order; or `null` when the snapshot cannot serve it (another format,
+   * inactive, a state found over `maxSnapshotBytes`): then the caller encodes the answer itself.
+   * Throws what encoding throws.
    */
-  answerFresh (format: UpdateFormat): Promise<DocMessage[]> | null {
+  answerFresh (format: UpdateFormat): Array<Promise<DocMessage>> | null {
     if (!this.active || format !== this.host.format || this.tooBig) return null
     this.demand = true
     const snapshot = this.snapshot
-    if (snapshot !== null && !this.changed) return snapshot.message.then((message) => [message])
+    if (snapshot !== null && !this.changed) return [snapshot.message]
     if (snapshot !== null) {
       const rest = this.host.encode(snapshot.stateVector, format)
       if (rest.byteLength <= snapshot.updateBytes / 4) {
         // Asked for while out of date: rebuilt at the next idle moment, even if nothing changes after.
         if (this.timer === null) this.arm(snapshotIdleMs)
-        const step2 = this.host.message('sync-step2', rest, format)
-        return Promise.all([snapshot.message, step2]).then(([whole, since]) => [asUpdate(whole), since])
+        return [snapshot.message.then(asUpdate), Promise.resolve(this.host.message('sync-step2', rest, format))]
       }
     }
     const { update, snapshot: rebuilt } = this.build()
     // Over the size limit: this answer is the encoding just made, kept by nobody.
-    return (rebuilt?.message ?? Promise.resolve(this.host.message('sync-step2', update, format))).then((message) => [message])
+    return [rebuilt?.message ?? Promise.resolve(this.host.message('sync-step2', update, format))]
   }
 
   private readonly onTransaction = (transaction: Y.Transaction): void => {

@@ -11,7 +11,7 @@ import { docChannelKey } from '../../src/index.js'
 import { decodeFrame, type DocMessage } from '../../src/protocol/doc-messages.js'
 import type { TrysteroProviderOptions } from '../../src/index.js'
 import { createMemoryMesh, fullMesh, type MemoryMesh, type MemoryTestPeer } from '../support/memory-peers.js'
-import { converged } from '../support/wait.js'
+import { converged, nextEvent } from '../support/wait.js'
 
 const docAction = docChannelKey('')
 
@@ -84,6 +84,34 @@ describe('answers from the whole-state snapshot', () => {
     const { a, c, atSynced, answers } = await holderWithTwoJoiners({ compactSync: false })
     expectSameText(atSynced, a.doc)
     expect(answers.get(c.peer.selfId)).toEqual(['sync-update', 'sync-step2'])
+  })
+
+  it('sends the snapshot and what changed since as two frames, each within a receiver\'s maxMessageBytes that lets a whole step 2 through', async () => {
+    const a = mesh.add('room', { compactSync: false })
+    const text = a.doc.getText('text')
+    text.insert(0, prose(8000))
+    // 400 deletion ranges: the delete set, which both messages carry, is kilobytes.
+    for (let i = 0; i < 400; i++) text.delete(i * 50, 2)
+    await a.provider.whenSynced()
+    const b = mesh.add('room')
+    await fullMesh([a, b])
+    text.insert(10, 'written after the first peer joined')
+    await converged([a.doc, b.doc], (d) => d.getText('text').toString())
+    await b.provider.destroy()
+    // Room for a step 2 of the whole state, not for the snapshot and the rest in one frame.
+    const limit = Y.encodeStateAsUpdate(a.doc).byteLength + 64
+    const frames: Array<{ types: string[], bytes: number }> = []
+    mesh.network.observeDeliveries((delivery) => {
+      if (delivery.action !== docAction || delivery.from !== a.peer.selfId) return
+      const types = decodeFrame(delivery.payload as Uint8Array).messages.map((m) => m.type).filter((t) => t !== 'sync-step1' && t !== 'awareness')
+      if (types.length > 0) frames.push({ types, bytes: (delivery.payload as Uint8Array).byteLength })
+    })
+    const c = mesh.add('room', { compactSync: false, maxMessageBytes: limit })
+    // C would disconnect A over a frame past its limit: an error, and never synced.
+    const refused = nextEvent<[Error]>(c.provider, 'error').then(([error]) => { throw error })
+    expectSameText(await Promise.race([textAtSynced(c, 1), refused]), a.doc)
+    expect(frames.map((f) => f.types)).toEqual([['sync-update'], ['sync-step2']])
+    expect(frames[0]!.bytes + frames[1]!.bytes).toBeGreaterThan(limit)
   })
 
   it('encodes each answer afresh with stateSnapshot: false, and for a peer that takes another format', async () => {

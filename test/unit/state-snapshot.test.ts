@@ -57,8 +57,9 @@ const keepsNothing = ({ doc, snapshot, encodes, advance }: ReturnType<typeof set
   snapshot.deactivate()
 }
 
-/** Applies an answer to a new document the way a receiver does: each message in order. */
-const receive = async (messages: DocMessage[]): Promise<{ doc: Y.Doc, types: string[] }> => {
+/** Applies an answer to a new document the way a receiver does: each message (a frame each) in order. */
+const receive = async (answer: Array<Promise<DocMessage>>): Promise<{ doc: Y.Doc, types: string[] }> => {
+  const messages = await Promise.all(answer)
   const doc = new Y.Doc()
   const types: string[] = []
   for (const message of messages) {
