@@ -40,5 +40,7 @@ export const holderIdle = async (since: number): Promise<void> => {
 /** Ours as built at another commit ("today", before the change under test). */
 export const oursAt = (build: { entry: string, commit: string }, name: string): Contender =>
   ({ provider: 'trystero-yjs', rtc: 'node-datachannel', label: `trystero-yjs ${name} (${build.commit.slice(0, 7)})`, build: build.entry })
+/** A floor on Trystero, not a provider: the state pushed at join on one action, applied unchecked (see ProviderKind). */
+export const trysteroPush: Contender = { provider: 'trystero-push', rtc: 'node-datachannel', label: 'floor on Trystero (state pushed at join)' }
 export const yWebrtc: Contender = { provider: 'y-webrtc', rtc: 'node-datachannel', label: 'y-webrtc' }
 export const yWebrtcOnWrtc: Contender = { provider: 'y-webrtc', rtc: 'wrtc', label: 'y-webrtc on @roamhq/wrtc (baseline stack)' }

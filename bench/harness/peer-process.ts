@@ -165,6 +165,44 @@ const joinTrysteroYjs = async (): Promise<ProviderHandle> => {
 }
 
 /**
+ * The floor on Trystero (ProviderKind `trystero-push`): the holder's V1 state is encoded before
+ * anyone joins and sent, on one action, the moment Trystero reports a peer (its handshake done);
+ * a receiver applies it as it comes, with no request, no check, no protocol. No provider can do
+ * with less on Trystero.
+ */
+const joinTrysteroPush = async (): Promise<ProviderHandle> => {
+  const mqtt = await import('@trystero-p2p/mqtt')
+  const room = timedJoinRoom(mqtt.joinRoom)({
+    appId: 'trystero-yjs-bench',
+    relayConfig: { urls: [config.signalingUrl] },
+    rtcPolyfill: rtc.RTCPeerConnection,
+    rtcConfig: { iceServers: [] },
+    trickleIce: false
+  }, config.room)
+  const state = doc.store.clients.size > 0 ? Y.encodeStateAsUpdate(doc) : null
+  const push = room.makeAction('push')
+  const peers = new Set<string>()
+  const listeners: Array<() => void> = []
+  const changed = (): void => { for (const f of listeners) f() }
+  push.onMessage = (data: Uint8Array) => { Y.applyUpdate(doc, data) }
+  room.onPeerJoin = (peerId: string) => {
+    peers.add(peerId)
+    if (state !== null) void push.send(state, { target: peerId })
+    changed()
+  }
+  room.onPeerLeave = (peerId: string) => { peers.delete(peerId); changed() }
+  const leave = async (): Promise<void> => { await room.leave() }
+  return {
+    synced: () => true,
+    peerCount: () => peers.size,
+    onChange: (f) => { listeners.push(f) },
+    disconnect: leave,
+    connect: async () => { throw new Error('the Trystero floor does not reconnect') },
+    destroy: leave
+  }
+}
+
+/**
  * y-webrtc sets a connection's `synced` flag only while its room is not yet synced
  * (y-webrtc.js: `messageYjsSyncStep2 && !room.synced`), so a peer arriving after the room
  * synced never gets one. Each connection is judged here as ours is: synced once that peer's
@@ -343,9 +381,9 @@ const handle = async (command: Command): Promise<unknown> => {
   switch (command.type) {
     case 'join': {
       // The provider's code is loaded first: module loading is not part of joining.
-      await (config.provider === 'trystero-yjs' ? loadOurs(config.build) : import('y-webrtc' as string))
+      await (config.provider === 'trystero-yjs' ? loadOurs(config.build) : config.provider === 'trystero-push' ? import('@trystero-p2p/mqtt') : import('y-webrtc' as string))
       createdAt = absoluteNow()
-      const p = config.provider === 'trystero-yjs' ? await joinTrysteroYjs() : await joinYWebrtc()
+      const p = config.provider === 'trystero-yjs' ? await joinTrysteroYjs() : config.provider === 'trystero-push' ? await joinTrysteroPush() : await joinYWebrtc()
       provider = p
       const stamped = new Stamped(() => p.synced() ? p.peerCount() : -1)
       syncedWith = stamped

@@ -5,7 +5,12 @@
  */
 import type { SendAnatomy } from './send-anatomy.js'
 
-export type ProviderKind = 'trystero-yjs' | 'y-webrtc'
+/**
+ * `trystero-push`: no provider, a floor on Trystero (bench/harness/peer-process.ts): a holder sends
+ * its V1 state, encoded ahead, on one Trystero action as soon as a peer joins; the peer applies it
+ * unchecked. What any provider on Trystero must spend at least: its handshake, one trip, an apply.
+ */
+export type ProviderKind = 'trystero-yjs' | 'trystero-push' | 'y-webrtc'
 export type RtcImplementation = 'node-datachannel' | 'wrtc'
 
 export interface PeerConfig {

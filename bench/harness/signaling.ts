@@ -15,7 +15,7 @@ const yWebrtcServer = fileURLToPath(new URL('./y-webrtc-signaling-process.ts', i
 
 /** `host`: where to listen (default 127.0.0.1); the URL names it (replace it to reach it from elsewhere). */
 export const startSignaling = async (provider: ProviderKind, host = '127.0.0.1'): Promise<BenchSignaling> => {
-  if (provider === 'trystero-yjs') {
+  if (provider !== 'y-webrtc') {
     const broker = await startLocalMqttBroker({ host })
     return { url: broker.url, traffic: async () => ({ ...broker.traffic }), close: broker.close }
   }

@@ -6,7 +6,7 @@
  * gets), as it was before compact sync (a build of an earlier commit, when given), and y-webrtc;
  * with the bytes the holder's data channels sent.
  */
-import { holderIdle, holderIdleMs, type Contender } from '../harness/contenders.js'
+import { holderIdle, holderIdleMs, trysteroPush, type Contender } from '../harness/contenders.js'
 import type { BenchDocument } from '../harness/documents.js'
 import { applyUpdateMs, coldApplyMs, rawTransferMs } from '../harness/floors.js'
 import { join, withRoom, type SyncedAt } from '../harness/rooms.js'
@@ -86,12 +86,23 @@ const measure = async (contender: Contender, document: BenchDocument, timeoutMs:
 
 export const floorMs = (row: LadderRow): number => row.floor.transferMs + row.floor.applyMs
 
+/** The floor on Trystero's median, when it ran and synced (`trysteroPush`). */
+export const trysteroFloorMs = (row: LadderRow): number | null =>
+  row.results.find((r) => r.contender === trysteroPush.label)?.ms?.median ?? null
+
+const ratioToTrysteroFloor = (row: LadderRow): string => {
+  const floor = trysteroFloorMs(row)
+  const ours = row.results[0]?.ms?.median
+  return floor === null || ours === undefined ? '—' : (ours / floor).toFixed(2)
+}
+
 export const ladderTable = (rows: LadderRow[]): Table => {
   const labels = rows[0]?.results.map((r) => r.contender) ?? []
   return {
     title: 'Initial sync size ladder: fresh peer, data channel open → whole text there (ms), against the floor; bytes the holder sent',
     columns: ['document', 'state bytes (V1)', 'floor: transfer + cold apply (ms)', 'warm apply (ms)',
       ...labels.flatMap((label, i) => i === 0 ? [label, 'ours / floor', 'bytes sent'] : label.startsWith('trystero-yjs') ? [label, '/ floor', 'bytes sent'] : [label, 'bytes sent']),
+      ...(labels.includes(trysteroPush.label) ? ['ours / floor on Trystero'] : []),
       'synced runs'],
     rows: rows.map((row) => {
       const f = floorMs(row)
@@ -101,6 +112,7 @@ export const ladderTable = (rows: LadderRow[]): Table => {
           ...(r.contender.startsWith('trystero-yjs') ? [r.ms === null ? '—' : (r.ms.median / f).toFixed(2)] : []),
           r.bytes === null ? '—' : r.bytes.toLocaleString('en-US')
         ]),
+        ...(labels.includes(trysteroPush.label) ? [ratioToTrysteroFloor(row)] : []),
         row.results.map((r) => `${r.synced}/${r.attempted}`).join(' / ')]
     }),
     notes: [
@@ -109,6 +121,7 @@ export const ladderTable = (rows: LadderRow[]): Table => {
       'ours includes a fixed cost of a few ms after the channel opens (Trystero\'s handshake, HELLO, the request → step 2): it dominates the floor of small documents; bench/results/sync-phases.md cuts it into phases',
       'compact sync (PROTOCOL.md §3.7): Yjs V2 compressed with CompressionStream(\'deflate-raw\'); the generated documents repeat one sentence and compress ~300×, B4 (a real editing trace) 4.5×',
       `the holder is left alone ${holderIdleMs} ms after joining before the fresh peer joins (as a page is while its link is shared): trystero-yjs keeps its state encoded by then (stateSnapshot, PROTOCOL.md §3.3); "stateSnapshot: false" encodes it when asked, as before`,
+      `${trysteroPush.label}: no provider; the holder's V1 state, encoded before anyone joins, is sent on one Trystero action the moment Trystero reports the fresh peer (its handshake done), and applied there unchecked: Trystero's handshake after the channel opens, one trip, a cold apply — what any provider on Trystero spends at least (and without a request, a check, or compression)`,
       'runs alternate between contenders; a size y-webrtc fails is not retried: a message over 256 KiB closes its data channel every time',
       ...rows.filter((r) => r.document.source !== 'generated').map((r) => `${r.document.name}: ${r.document.source}`)
     ]
