@@ -1,8 +1,9 @@
 /**
  * Step 2 answers (src/provider/step2-answers.ts, PROTOCOL.md §3.3 point 2): one in flight per
  * peer, later requests folded into the latest, and the next answer to a peer spaced by ten times
- * the last one's encoding, so that no peer makes us spend more than a tenth of our time on it.
- * The clock and the timer are fake: the encoding "costs" what the host says.
+ * what the last one took (encoding and handing over), so that no peer makes us spend more than a
+ * tenth of our time, or of our link to it, on it. The clock and the timer are fake: the encoding
+ * "costs" what the host says, the handing over what the test says.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Step2Answers } from '../../src/provider/step2-answers.js'
@@ -11,6 +12,7 @@ const setup = (costMs: number) => {
   let clock = 0
   const answered: Array<{ peerId: string, stateVector: number, at: number }> = []
   let handOver: Array<() => void> = []
+  const flush = async (): Promise<void> => { for (let i = 0; i < 5; i++) await Promise.resolve() }
   const answers = new Step2Answers({
     answer: async (peerId, stateVector) => {
       answered.push({ peerId, stateVector: stateVector[0]!, at: clock })
@@ -19,12 +21,11 @@ const setup = (costMs: number) => {
       await new Promise<void>((resolve) => handOver.push(resolve))
     }
   }, { now: () => clock })
-  const flush = async (): Promise<void> => { for (let i = 0; i < 5; i++) await Promise.resolve() }
   return {
     answers,
     answered,
-    /** The answers on their way are handed over. */
-    handOver: async () => { const now = handOver; handOver = []; now.forEach((f) => f()); await flush() },
+    /** The answers on their way are handed over, `afterMs` after now (the channel drained that long). */
+    handOver: async (afterMs = 0) => { clock += afterMs; const now = handOver; handOver = []; now.forEach((f) => f()); await flush() },
     advance: async (ms: number) => { clock += ms; vi.advanceTimersByTime(ms); await flush() }
   }
 }
@@ -59,6 +60,19 @@ describe('step 2 answers', () => {
     // The latest request, at 220 ms.
     expect(answered.map((a) => `${a.peerId}${a.stateVector}`)).toEqual(['p1', 'q9', 'p3'])
     expect(answered[2]!.at).toBe(220)
+  })
+
+  it('counts the time an answer waited on the channel: a peer asking again and again gets a tenth of the link', async () => {
+    // Served from a snapshot: no encoding, but the link takes 100 ms to carry it.
+    const { answers, answered, handOver, advance } = setup(0)
+    answers.request('p', new Uint8Array([1]))
+    await handOver(100)
+    answers.request('p', new Uint8Array([2]))
+    await advance(999)
+    expect(answered.map((a) => a.stateVector)).toEqual([1])
+    await advance(1)
+    expect(answered.map((a) => a.stateVector)).toEqual([1, 2])
+    expect(answered[1]!.at).toBe(1100)
   })
 
   it('answers nothing more to a peer that left while its answer waited', async () => {
