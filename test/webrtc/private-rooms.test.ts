@@ -44,6 +44,29 @@ describe('private rooms over real WebRTC', () => {
     }
   }
 
+  /**
+   * The attacker's room, deaf to the PROOFs it is sent: an attacker with no key has nothing to
+   * check them with. (A provider with a wrong key would refuse the victim's proof, and may close
+   * the connection before the victim has judged its own: then nobody names the wrong key.)
+   */
+  const deafToProofs = (room: TrysteroRoom): TrysteroRoom => {
+    const makeAction = room.makeAction.bind(room)
+    room.makeAction = ((name: string) => {
+      const action = makeAction(name)
+      if (name !== roomChannelName) return action
+      return {
+        send: action.send.bind(action),
+        get onMessage () { return action.onMessage },
+        set onMessage (handler) {
+          action.onMessage = handler === null ? handler : (data, meta) => { if (decodeRoomMessage(data as Uint8Array)?.type !== 'proof') handler(data, meta) }
+        },
+        get onReceiveProgress () { return action.onReceiveProgress },
+        set onReceiveProgress (handler) { action.onReceiveProgress = handler }
+      }
+    }) as TrysteroRoom['makeAction']
+    return room
+  }
+
   /** An attacker and a victim whose selfIds sort attacker first, both in an open lobby. */
   const attackerAndVictimInLobby = async (): Promise<{ attacker: TrysteroPeer, victim: TrysteroPeer }> => {
     const [one, two] = [await newPeer(), await newPeer()]
@@ -92,7 +115,7 @@ describe('private rooms over real WebRTC', () => {
     await v.provider.whenSynced()
     const wrong = await deriveRoomKeys('a guess', { appId: attacker.config.appId, roomId: vault })
     const left = new Promise<void>((resolve) => { v.provider.room!.onPeerLeave = (id) => { if (id === attacker.selfId) resolve() } })
-    const a = provide(attacker, joinRaw(attacker, vault, bypassHandshake), { writeKey: wrong.writeKey! })
+    const a = provide(attacker, deafToProofs(joinRaw(attacker, vault, bypassHandshake)), { writeKey: wrong.writeKey! })
     a.provider.on('error', () => {})
     const [error] = await nextEvent<[TrysteroYjsError]>(v.provider, 'error', (e) => e.peerId === attacker.selfId, deadline)
     expect(error.message).toMatch(/refused admission: wrong room key/)
