@@ -72,7 +72,7 @@ export const runKeystrokePath = async (calls = 100_000): Promise<KeystrokePathRo
   })
   const frame = encodeFrame([{ type: 'sync-update', update }])
   let handled = 0
-  const receiver = new CompactReceiver({ docName: '', accepting: () => true, maxMessageBytes: 1 << 27, charge: () => true, disconnect: () => {}, report: () => {} })
+  const receiver = new CompactReceiver({ docName: '', accepting: () => true, maxMessageBytes: 1 << 27, charge: () => true, disconnect: () => {}, admitted: () => true, report: () => {} })
   rows.push({
     path: 'receive a keystroke (split the frame, hand on)',
     peers: 1,

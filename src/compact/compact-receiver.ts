@@ -32,17 +32,19 @@ export interface CompactReceiverHost {
   charge: (peerId: string, bytes: number, messageType: string, messages?: number) => boolean
   /** The peer broke a limit: report and disconnect it. */
   disconnect: (peerId: string, error: TrysteroYjsError) => void
+  /** The peer is connected and admitted now (`ChannelHandle.isAdmitted`): not gone, not refused. */
+  admitted: (peerId: string) => boolean
   report: (kind: 'error' | 'warning', error: TrysteroYjsError) => void
 }
 
 export class CompactReceiver {
   private readonly order: PeerOrder
   /**
-   * Per peer that had messages wait, until it closes the document: whether they are to be dropped.
-   * Each waiting message holds its peer's record; a refused peer's is marked, and a connection
-   * after it gets another.
+   * Per peer that had messages wait, until it closes the document: what becomes of them. Each
+   * waiting message holds its peer's record; `peerClosed` settles it (`dropped` for a refused
+   * peer, `kept` for one that left in peace), and a connection after it gets another.
    */
-  private readonly waiting = new Map<string, { dropped: boolean }>()
+  private readonly waiting = new Map<string, { fate: 'open' | 'dropped' | 'kept' }>()
 
   constructor (private readonly host: CompactReceiverHost) {
     this.order = new PeerOrder((peerId, error) => {
@@ -84,16 +86,26 @@ export class CompactReceiver {
   peerClosed (peerId: string, refused: boolean): void {
     const waiting = this.waiting.get(peerId)
     if (waiting === undefined) return
-    waiting.dropped = refused
+    waiting.fate = refused ? 'dropped' : 'kept'
     this.waiting.delete(peerId)
   }
 
-  /** `f`, run only if the peer was not refused before it runs. */
+  /**
+   * `f`, run only if the peer was not refused before it runs. A peer that never opened the
+   * document is never closed for it (`peerClosed` does not come): if it is no longer admitted when
+   * its message comes up, it was refused or is gone, and nothing vouches for what it sent.
+   */
   private unlessDropped<A extends unknown[]> (peerId: string, f: (...args: A) => void): (...args: A) => void {
     let waiting = this.waiting.get(peerId)
-    if (waiting === undefined) this.waiting.set(peerId, waiting = { dropped: false })
+    if (waiting === undefined) this.waiting.set(peerId, waiting = { fate: 'open' })
     const record = waiting
-    return (...args) => { if (!record.dropped) f(...args) }
+    return (...args) => {
+      if (record.fate === 'open' && !this.host.admitted(peerId)) {
+        record.fate = 'dropped'
+        if (this.waiting.get(peerId) === record) this.waiting.delete(peerId)
+      }
+      if (record.fate !== 'dropped') f(...args)
+    }
   }
 
   /**

@@ -68,6 +68,7 @@ export class DocSession {
       maxMessageBytes: host.limits.maxMessageBytes,
       charge: (peerId, bytes, messageType, messages) => this.channel?.charge(peerId, bytes, messageType, messages) === true,
       disconnect: (peerId, error) => this.channel?.disconnect(peerId, error),
+      admitted: (peerId) => this.channel?.isAdmitted(peerId) === true,
       report: host.report
     })
     this.outbox = new UpdateOutbox(doc, origin, (update) => { void this.sender.sendUpdate(update, this.peers.ids) })

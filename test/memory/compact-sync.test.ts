@@ -412,6 +412,30 @@ describe('compact sync over the memory network', () => {
       expect(a.doc.getText('t').toString()).toBe(prose(5_000, 2))
     })
 
+    it('applies nothing that a peer it disconnects sent before and that still waits behind an inflation, also when that peer never opened the document', async () => {
+      const a = mesh.add('room', { peerHelloTimeout: 100, limits: { maxMessageBytes: 1024 * 1024 } })
+      await a.provider.whenSynced()
+      // Compact, with no channel open: its document frames reach A all the same.
+      const raw = joinRaw(mesh, encodeRoomMessage({ type: 'hello', version: protocolVersion, replyRequested: false, channels: [], features: features.heartbeat | features.compactSync }))
+      const target = await raw.joined
+      const small = new Y.Doc()
+      small.getText('u').insert(0, 'sent by a peer refused')
+      const errors: TrysteroYjsError[] = []
+      a.provider.on('error', (error: TrysteroYjsError) => errors.push(error))
+      void raw.doc.send(encodeFrame([
+        // Not deflate-raw: said once its inflation is over, which is how this test knows.
+        { type: 'compact', syncType: 'sync-update', compressed: true, updateBytes: 100, payload: Uint8Array.of(0xff, 0xff, 0xff) },
+        // Behind the inflation above; then the peer breaks a limit.
+        { type: 'sync-update', update: Y.encodeStateAsUpdate(small) },
+        { type: 'compact', syncType: 'sync-update', compressed: true, updateBytes: 2 * 1024 * 1024, payload: Uint8Array.of(3, 0) }
+      ]), { target })
+      await until('the refused peer\'s inflation is over', () => errors.some((e) => /not deflate-raw/.test(e.message)), [on(a.provider, 'error')])
+      await mesh.network.settle()
+      expect(errors[0]).toMatchObject({ peerId: raw.peer.selfId, limit: 'maxMessageBytes' })
+      expect(Object.keys(a.provider.room!.getPeers())).toEqual([])
+      expect(a.doc.getText('u').toString()).toBe('')
+    })
+
     it('stops a zip bomb at the size it announced and disconnects its sender', async () => {
       const { a, raw, send } = await joinCompactRaw()
       const bomb = await deflateRaw(new Uint8Array(16 * 1024 * 1024))

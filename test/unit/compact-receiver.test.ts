@@ -34,6 +34,7 @@ const receiver = (chargeLimit = Infinity) => {
       return charged.length <= chargeLimit
     },
     disconnect: (_peerId: string, error: TrysteroYjsError) => { disconnected.push(error) },
+    admitted: () => true,
     report: () => {}
   }
   return { receiver: new CompactReceiver(host), charged, disconnected }
