@@ -226,7 +226,8 @@ export class DocSession {
     this.earlyAnswered.delete(peerId)
     if (!this.peers.delete(peerId)) return
     this.intake.peerGone(peerId)
-    this.answers.peerGone(peerId)
+    // Still admitted: it closed the document and may reopen it on the same connection.
+    this.answers.peerGone(peerId, this.channel?.isAdmitted(peerId) !== true)
     if (this.peers.size === 0) this.outbox.setListening(false)
     this.host.peersChanged([], [peerId])
     this.host.syncInputsChanged()

@@ -55,7 +55,9 @@ export class Step2Answers {
   request (peerId: string, stateVector: Uint8Array): void {
     const current = this.answering.get(peerId)
     if (current !== undefined) {
+      // Also an answer to a peer that closed the document and opened it again: still the one.
       current.next = stateVector
+      current.gone = false
       return
     }
     const state: Answering = { next: null, gone: false }
@@ -63,16 +65,22 @@ export class Step2Answers {
     void this.run(peerId, state, stateVector)
   }
 
-  /** The peer left: a queued request is dropped (an answer on its way finishes on its own). */
-  peerGone (peerId: string): void {
+  /**
+   * The peer closed the document: a queued request is dropped (an answer on its way finishes on
+   * its own). `left`: it left the room too, and a new connection starts afresh. A peer still
+   * connected may open the document again: reopening costs it two small messages (CLOSE, OPEN
+   * with an empty state vector) and asks for the whole document, so it is answered as a peer
+   * that asks again — after the answer on its way, and spaced — not as a new one.
+   */
+  peerGone (peerId: string, left = true): void {
     const state = this.answering.get(peerId)
     if (state !== undefined) {
       state.next = null
       state.gone = true
-      // Should it come back (a new connection), its request starts afresh.
-      this.answering.delete(peerId)
+      if (left) this.answering.delete(peerId)
     }
-    this.spent.delete(peerId)
+    if (left) this.spent.delete(peerId)
+    this.prune()
   }
 
   private async run (peerId: string, state: Answering, stateVector: Uint8Array): Promise<void> {
@@ -88,11 +96,16 @@ export class Step2Answers {
       const start = this.now()
       await this.host.answer(peerId, next)
       const endedAt = this.now()
-      if (!state.gone) this.spent.set(peerId, { costMs: endedAt - start, endedAt })
+      if (this.answering.get(peerId) === state) this.spent.set(peerId, { costMs: endedAt - start, endedAt })
       next = state.next
       state.next = null
     }
     if (this.answering.get(peerId) === state) this.answering.delete(peerId)
+  }
+
+  /** Forgets the spacing of peers with nothing on its way whose next answer would be due now: a peer that closed the document and went is not kept. */
+  private prune (): void {
+    for (const peerId of [...this.spent.keys()]) if (!this.answering.has(peerId) && this.waitFor(peerId) <= 0) this.spent.delete(peerId)
   }
 
   /** How long the peer's next answer must wait (0 for a first answer, or one far enough behind). */

@@ -361,6 +361,31 @@ describe('compact sync over the memory network', () => {
     expect(errors).toEqual([])
   })
 
+  it('answers a peer that closes and reopens the document again and again as one that asks again: one whole state in flight, the next one spaced', async () => {
+    const a = mesh.add()
+    a.doc.getText('t').insert(0, prose(40_000))
+    await a.provider.whenSynced()
+    const raw = joinRaw(mesh, helloCompact)
+    const target = await raw.joined
+    await until('A lists the raw peer', () => a.provider.peers.length === 1, [on(a.provider, 'peers')])
+    // Each OPEN carries an empty state vector (PROTOCOL.md §3.3): a request for the whole document.
+    const answers: DocMessage[] = []
+    const arrived = new Set<() => void>()
+    raw.doc.onMessage = (data) => {
+      for (const m of decodeFrame(data as Uint8Array).messages) if (m.type === 'sync-step2' || (m.type === 'compact' && m.syncType === 'sync-step2')) answers.push(m)
+      for (const wake of arrived) wake()
+    }
+    const control = raw.room.makeAction(roomChannelName)
+    for (let i = 0; i < 50; i++) {
+      void control.send(encodeRoomMessage({ type: 'close', channel: docAction }), { target })
+      void control.send(encodeRoomMessage({ type: 'open', channel: docAction, stateVector: Y.encodeStateVector(new Map()) }), { target })
+    }
+    await until('two answers arrived', () => answers.length >= 2, [(wake) => { arrived.add(wake); return () => arrived.delete(wake) }])
+    await mesh.network.settle()
+    // Fifty reopenings ask what one peer asking fifty times asks: the answer on its way, then the latest.
+    expect(answers).toHaveLength(2)
+  })
+
   describe('limits of a compact message', () => {
     const joinCompactRaw = async (limits: Record<string, number> = {}) => {
       const { a, raw, victim } = await providerWithRawPeer({ limits })

@@ -75,6 +75,31 @@ describe('step 2 answers', () => {
     expect(answered[1]!.at).toBe(1100)
   })
 
+  it('answers a peer that closed the document and opened it again on the same connection as one that asks again: spaced, and one in flight', async () => {
+    const { answers, answered, handOver, advance } = setup(0)
+    answers.request('p', new Uint8Array([1]))
+    // Closed and reopened while its answer is on the link: no second answer beside it.
+    answers.peerGone('p', false)
+    answers.request('p', new Uint8Array([2]))
+    answers.peerGone('p', false)
+    answers.request('p', new Uint8Array([3]))
+    await advance(0)
+    expect(answered.map((a) => a.stateVector)).toEqual([1])
+    await handOver(100)
+    await advance(999)
+    expect(answered.map((a) => a.stateVector)).toEqual([1])
+    await advance(1)
+    expect(answered.map((a) => a.stateVector)).toEqual([1, 3])
+    // Closed after that answer was out, and reopened: still spaced from it.
+    await handOver(100)
+    answers.peerGone('p', false)
+    answers.request('p', new Uint8Array([4]))
+    await advance(999)
+    expect(answered.map((a) => a.stateVector)).toEqual([1, 3])
+    await advance(1)
+    expect(answered.map((a) => a.stateVector)).toEqual([1, 3, 4])
+  })
+
   it('answers nothing more to a peer that left while its answer waited', async () => {
     const { answers, answered, handOver, advance } = setup(20)
     answers.request('p', new Uint8Array([1]))
