@@ -7,10 +7,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import { docChannelKey } from '../../src/index.js'
-import { decodeFrame, type DocMessage } from '../../src/protocol/doc-messages.js'
+import { decodeFrame, encodeFrame, type DocMessage } from '../../src/protocol/doc-messages.js'
+import { encodeRoomMessage, features, protocolVersion, roomChannelName } from '../../src/protocol/room-messages.js'
 import type { TrysteroProviderOptions } from '../../src/index.js'
-import { createMemoryMesh, fullMesh, type MemoryMesh, type MemoryTestPeer } from '../support/memory-peers.js'
+import { appId, createMemoryMesh, fullMesh, type MemoryMesh, type MemoryTestPeer } from '../support/memory-peers.js'
 import { converged, nextEvent } from '../support/wait.js'
 
 const docAction = docChannelKey('')
@@ -112,6 +114,44 @@ describe('answers from the whole-state snapshot', () => {
     expectSameText(await Promise.race([textAtSynced(c, 1), refused]), a.doc)
     expect(frames.map((f) => f.types)).toEqual([['sync-update'], ['sync-step2']])
     expect(frames[0]!.bytes + frames[1]!.bytes).toBeGreaterThan(limit)
+  })
+
+  it('is not synced with the holder while the snapshot part of its answer waits unapplied, though the step 2 after it went in', async () => {
+    const a = mesh.add('room')
+    a.doc.getText('text').insert(0, prose(8000))
+    await a.provider.whenSynced()
+    const b = mesh.add('room')
+    await fullMesh([a, b])
+    // After B's answer (the snapshot): an edit of B's own, which the holder's rest will carry.
+    b.doc.getText('text').insert(4000, 'typed by B')
+    await converged([a.doc, b.doc], (d) => d.getText('text').toString())
+    await b.provider.destroy()
+    // M claims the holder's client id in its awareness, to every newcomer, before the holder's
+    // own awareness can reach it: edits of that client from the holder now wait for M to show them.
+    const m = mesh.network.createPeer()
+    const room = m.joinRoom({ appId }, 'room')
+    const control = room.makeAction(roomChannelName)
+    const doc = room.makeAction(docAction)
+    const claim = new Y.Doc()
+    claim.clientID = a.doc.clientID
+    const awareness = new Awareness(claim)
+    awareness.setLocalState({ name: 'M' })
+    const claimed = encodeAwarenessUpdate(awareness, [claim.clientID])
+    awareness.destroy()
+    room.onPeerJoin = (peerId) => {
+      if (peerId === a.peer.selfId) return
+      void control.send(encodeRoomMessage({ type: 'hello', version: protocolVersion, replyRequested: false, channels: [docAction], features: features.heartbeat }), { target: peerId })
+      void doc.send(encodeFrame([{ type: 'awareness', update: claimed }, { type: 'sync-step2', update: new Uint8Array([0, 0]) }]), { target: peerId })
+    }
+    const c = mesh.add('room')
+    // Each time C says synced with the holder listed: how much of the document it had.
+    const syncedWithHolder: number[] = []
+    c.provider.on('synced', (synced: boolean) => { if (synced && c.provider.peers.includes(a.peer.selfId)) syncedWithHolder.push(c.doc.getText('text').length) })
+    // The snapshot waits for M, which never shows it, and is refused after the wait (3 s).
+    await nextEvent<[Error]>(c.provider, 'error', (error) => /carries edits of client/.test(error.message))
+    expect(c.doc.getText('text').toString()).toBe('')
+    // Until then C has nothing of the document, and must not say it is synced with the holder.
+    expect(syncedWithHolder).toEqual([])
   })
 
   it('encodes each answer afresh with stateSnapshot: false, and for a peer that takes another format', async () => {
