@@ -101,6 +101,13 @@ export class AuthorshipGuard {
     return 'held'
   }
 
+  /** How many updates from `peerId` are on hold. */
+  heldFrom (peerId: string): number {
+    let count = 0
+    for (const held of this.held) if (held.peerId === peerId) count++
+    return count
+  }
+
   /** A peer left or closed the document: its updates on hold go, and it can no longer vouch. */
   peerGone (peerId: string): void {
     this.shownClocks.delete(peerId)

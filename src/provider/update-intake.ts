@@ -40,6 +40,13 @@ export interface UpdateIntakeHost {
 export class UpdateIntake {
   private readonly authorship: AuthorshipGuard
   private readonly quarantine: PendingQuarantine
+  /**
+   * Peers whose step 2 went in while something else of theirs still waited: an update on hold
+   * (authorship), or one missing its history (quarantine). Their step 2 counts as the answer
+   * (`applied`) only once that is in too: a step 2 can carry only what came after an update it
+   * follows (the snapshot's answer, §3.3), and `synced` must mean the document is here.
+   */
+  private readonly answersWaiting = new Set<string>()
 
   constructor (private readonly host: UpdateIntakeHost) {
     this.authorship = new AuthorshipGuard({
@@ -88,11 +95,13 @@ export class UpdateIntake {
   }
 
   peerGone (peerId: string): void {
+    this.answersWaiting.delete(peerId)
     this.authorship.peerGone(peerId)
     this.quarantine.dropPeer(peerId)
   }
 
   clear (): void {
+    this.answersWaiting.clear()
     this.authorship.clear()
     this.quarantine.clear()
   }
@@ -127,9 +136,22 @@ export class UpdateIntake {
     for (const { peerId: other, cause } of retried.rejected) {
       this.host.report('error', new TrysteroYjsError(`a waiting update was refused once its history arrived: ${cause}`, { peerId: other, messageType: 'sync-update', docName }))
     }
-    if (outcome.status !== 'applied') return
-    if (this.host.isPresent(peerId)) for (const [client, { to }] of ranges) this.authorship.show(peerId, client, to)
-    this.host.applied(peerId, messageType)
+    if (outcome.status === 'applied') {
+      if (this.host.isPresent(peerId)) for (const [client, { to }] of ranges) this.authorship.show(peerId, client, to)
+      if (messageType === 'sync-step2' && this.waitsFrom(peerId)) this.answersWaiting.add(peerId)
+      else this.host.applied(peerId, messageType)
+    }
+    // What waited may be in now (this update was its history, or its owner vouched for it).
+    for (const waiting of [...this.answersWaiting]) {
+      if (this.waitsFrom(waiting)) continue
+      this.answersWaiting.delete(waiting)
+      this.host.applied(waiting, 'sync-step2')
+    }
+  }
+
+  /** Something from the peer is on hold or missing its history. */
+  private waitsFrom (peerId: string): boolean {
+    return this.authorship.heldFrom(peerId) > 0 || this.quarantine.held(peerId).entries > 0
   }
 
   /** V2 may announce any number of structs: at most what a V1 message of `maxMessageBytes` holds. */
@@ -150,6 +172,7 @@ export class UpdateIntake {
     this.host.report('error', new TrysteroYjsError(
       `update refused: it carries edits of client ${suspect.client}, which belongs to ${whose}`,
       { peerId: held.peerId, messageType: held.messageType, byteLength: held.byteLength, docName: this.host.docName }))
-    if (held.messageType === 'sync-step2') this.host.step2Refused(held.peerId)
+    // A step 2 refused, or an update its step 2 waited for: the peer is still unanswered.
+    if (held.messageType === 'sync-step2' || this.answersWaiting.delete(held.peerId)) this.host.step2Refused(held.peerId)
   }
 }

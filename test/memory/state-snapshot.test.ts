@@ -143,7 +143,8 @@ describe('answers from the whole-state snapshot', () => {
       void control.send(encodeRoomMessage({ type: 'hello', version: protocolVersion, replyRequested: false, channels: [docAction], features: features.heartbeat }), { target: peerId })
       void doc.send(encodeFrame([{ type: 'awareness', update: claimed }, { type: 'sync-step2', update: new Uint8Array([0, 0]) }]), { target: peerId })
     }
-    const c = mesh.add('room')
+    // Its own re-ask of an overdue step 1 (syncTimeout) out of the way: what asks again below is the refusal.
+    const c = mesh.add('room', { limits: { syncTimeout: 60_000 } })
     // Each time C says synced with the holder listed: how much of the document it had.
     const syncedWithHolder: number[] = []
     c.provider.on('synced', (synced: boolean) => { if (synced && c.provider.peers.includes(a.peer.selfId)) syncedWithHolder.push(c.doc.getText('text').length) })
@@ -152,6 +153,14 @@ describe('answers from the whole-state snapshot', () => {
     expect(c.doc.getText('text').toString()).toBe('')
     // Until then C has nothing of the document, and must not say it is synced with the holder.
     expect(syncedWithHolder).toEqual([])
+    // Still unanswered: C asks the holder again, at once.
+    await new Promise<void>((resolve, reject) => {
+      setTimeout(() => reject(new Error('C did not ask the holder again')), 5_000)
+      mesh.network.observeDeliveries((delivery) => {
+        if (delivery.action !== docAction || delivery.from !== c.peer.selfId || delivery.to !== a.peer.selfId) return
+        if (decodeFrame(delivery.payload as Uint8Array).messages.some((message) => message.type === 'sync-step1')) resolve()
+      })
+    })
   })
 
   it('encodes each answer afresh with stateSnapshot: false, and for a peer that takes another format', async () => {
