@@ -17,6 +17,13 @@
  * it never waits.
  */
 
+/**
+ * The longest an answer waits for the last one's spacing: 30 s. An answer that took seconds (a
+ * large state on a slow link, or a send that stalled) must not keep a peer's next request — a
+ * reconnect, or its re-ask after `syncTimeout` — waiting for minutes.
+ */
+export const maxSpacingMs = 30_000
+
 export interface Step2AnswerHost {
   /** Encodes and sends the step 2 for `stateVector`; resolves once it is handed to the channel, never rejects. */
   answer: (peerId: string, stateVector: Uint8Array) => Promise<void>
@@ -111,7 +118,7 @@ export class Step2Answers {
   /** How long the peer's next answer must wait (0 for a first answer, or one far enough behind). */
   private waitFor (peerId: string): number {
     const last = this.spent.get(peerId)
-    return last === undefined ? 0 : last.endedAt + this.spacing * last.costMs - this.now()
+    return last === undefined ? 0 : last.endedAt + Math.min(this.spacing * last.costMs, maxSpacingMs) - this.now()
   }
 }
 

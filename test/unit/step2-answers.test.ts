@@ -6,7 +6,7 @@
  * "costs" what the host says, the handing over what the test says.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { Step2Answers } from '../../src/provider/step2-answers.js'
+import { maxSpacingMs, Step2Answers } from '../../src/provider/step2-answers.js'
 
 const setup = (costMs: number) => {
   let clock = 0
@@ -98,6 +98,18 @@ describe('step 2 answers', () => {
     expect(answered.map((a) => a.stateVector)).toEqual([1, 3])
     await advance(1)
     expect(answered.map((a) => a.stateVector)).toEqual([1, 3, 4])
+  })
+
+  it('waits at most 30 s, however long the last answer took', async () => {
+    const { answers, answered, handOver, advance } = setup(0)
+    answers.request('p', new Uint8Array([1]))
+    // A send that stalled for 20 s: ten times that would be over three minutes.
+    await handOver(20_000)
+    answers.request('p', new Uint8Array([2]))
+    await advance(maxSpacingMs - 1)
+    expect(answered.map((a) => a.stateVector)).toEqual([1])
+    await advance(1)
+    expect(answered.map((a) => a.stateVector)).toEqual([1, 2])
   })
 
   it('answers nothing more to a peer that left while its answer waited', async () => {
