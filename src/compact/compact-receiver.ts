@@ -40,9 +40,9 @@ export interface CompactReceiverHost {
 export class CompactReceiver {
   private readonly order: PeerOrder
   /**
-   * Per peer that had messages wait, until it closes the document: what becomes of them. Each
-   * waiting message holds its peer's record; `peerClosed` settles it (`dropped` for a refused
-   * peer, `kept` for one that left in peace), and a connection after it gets another.
+   * Per peer with messages waiting, until none is left or it closes the document: what becomes of
+   * them. Each waiting message holds its peer's record; `peerClosed` settles it (`dropped` for a
+   * refused peer, `kept` for one that left in peace), and later messages get another.
    */
   private readonly waiting = new Map<string, { fate: 'open' | 'dropped' | 'kept' }>()
 
@@ -64,7 +64,7 @@ export class CompactReceiver {
     for (const message of messages) {
       if (message.type !== 'compact') {
         // Nothing of this peer's waiting (the common case): handled now, as without compact sync.
-        if (this.order.busy(peerId)) void this.order.enqueue(peerId, this.unlessDropped(peerId, () => handle(message)))
+        if (this.order.busy(peerId)) this.wait(peerId, this.unlessDropped(peerId, () => handle(message)))
         else handle(message)
         continue
       }
@@ -72,10 +72,17 @@ export class CompactReceiver {
       if (admission === 'over') return
       if (admission === 'dropped') continue
       const handleUnlessDropped = this.unlessDropped(peerId, handle)
-      void this.order.enqueue(peerId, message.compressed
+      this.wait(peerId, message.compressed
         ? async () => { const update = await this.inflate(message, peerId, byteLength); if (update !== null) handleUnlessDropped(update) }
         : () => handleUnlessDropped(expanded(message, message.payload)))
     }
+  }
+
+  /** Queues a step behind the peer's; once none is left, its record goes (a peer that never closes would keep it). */
+  private wait (peerId: string, step: () => void | Promise<void>): void {
+    void this.order.enqueue(peerId, step).then(() => {
+      if (!this.order.busy(peerId) && this.waiting.get(peerId)?.fate === 'open') this.waiting.delete(peerId)
+    })
   }
 
   /**
