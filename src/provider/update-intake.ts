@@ -142,6 +142,12 @@ export class UpdateIntake {
       else this.host.applied(peerId, messageType)
     }
     // What waited may be in now (this update was its history, or its owner vouched for it).
+    // Nothing to look at on a keystroke: the set is empty but for a peer's first sync gone awry.
+    if (this.answersWaiting.size > 0) this.settleAnswers()
+  }
+
+  /** Counts as answered each peer whose step 2 waited and that has nothing waiting any more. */
+  private settleAnswers (): void {
     for (const waiting of [...this.answersWaiting]) {
       if (this.waitsFrom(waiting)) continue
       this.answersWaiting.delete(waiting)
