@@ -96,6 +96,16 @@ describe('compact sync over the memory network', () => {
     return { a, raw, victim }
   }
 
+  /** A holds a short text, synced alone; then B (with `bOptions`) joins with nothing and converges. */
+  const heldByAThenFreshB = async (bOptions: TrysteroProviderOptions = {}) => {
+    const a = mesh.add()
+    a.doc.getText('t').insert(0, 'held by A')
+    await a.provider.whenSynced()
+    const b = mesh.add('room', bOptions)
+    await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+    return { a, b }
+  }
+
   it('announces compactSync, and sends a big step 2 between two such peers as one compressed compact message', async () => {
     const frames = recordFrames(mesh)
     const announced = hellos(mesh)
@@ -117,11 +127,7 @@ describe('compact sync over the memory network', () => {
 
   it('answers the state vector a compact peer\'s HELLO carries at once, one trip before its step 1 would be, and only once', async () => {
     const frames = recordFrames(mesh)
-    const a = mesh.add()
-    a.doc.getText('t').insert(0, 'held by A')
-    await a.provider.whenSynced()
-    const b = mesh.add()
-    await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+    const { a, b } = await heldByAThenFreshB()
     await mesh.network.settle()
     const step2 = frames.filter((f) => f.from === a.peer.selfId && f.messages.some((m) => m.type === 'sync-step2'))
     const step1 = frames.find((f) => f.from === b.peer.selfId && f.messages.some((m) => m.type === 'sync-step1'))!
@@ -132,11 +138,7 @@ describe('compact sync over the memory network', () => {
 
   it('answers from an empty document with Yjs\'s empty update, which the holder takes as its step 2', async () => {
     const frames = recordFrames(mesh)
-    const a = mesh.add()
-    a.doc.getText('t').insert(0, 'held by A')
-    await a.provider.whenSynced()
-    const b = mesh.add()
-    await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+    const { a, b } = await heldByAThenFreshB()
     await until('A synced with B', () => a.provider.synced, [on(a.provider, 'synced')])
     const answers = frames.filter((f) => f.from === b.peer.selfId).flatMap((f) => f.messages).filter((m) => m.type === 'sync-step2')
     expect(answers).toHaveLength(1)
@@ -146,11 +148,7 @@ describe('compact sync over the memory network', () => {
   it('answers on step 1 only, as version 1 does, with a peer that has compactSync: false', async () => {
     const frames = recordFrames(mesh)
     const announced = hellos(mesh)
-    const a = mesh.add()
-    a.doc.getText('t').insert(0, 'held by A')
-    await a.provider.whenSynced()
-    const b = mesh.add('room', { compactSync: false })
-    await converged([a.doc, b.doc], (d) => d.getText('t').toString())
+    const { a, b } = await heldByAThenFreshB({ compactSync: false })
     await mesh.network.settle()
     const step2 = frames.filter((f) => f.from === a.peer.selfId && f.messages.some((m) => m.type === 'sync-step2'))
     const step1 = frames.find((f) => f.from === b.peer.selfId && f.messages.some((m) => m.type === 'sync-step1'))!
