@@ -64,17 +64,24 @@ export class CompactReceiver {
     for (const message of messages) {
       if (message.type !== 'compact') {
         // Nothing of this peer's waiting (the common case): handled now, as without compact sync.
-        if (this.order.busy(peerId)) this.wait(peerId, this.unlessDropped(peerId, () => handle(message)))
-        else handle(message)
+        if (this.order.busy(peerId)) {
+          const record = this.recordOf(peerId)
+          this.wait(peerId, () => { if (this.live(peerId, record)) handle(message) })
+        } else handle(message)
         continue
       }
       const admission = this.admit(message, peerId, byteLength)
       if (admission === 'over') return
       if (admission === 'dropped') continue
-      const handleUnlessDropped = this.unlessDropped(peerId, handle)
+      const record = this.recordOf(peerId)
       this.wait(peerId, message.compressed
-        ? async () => { const update = await this.inflate(message, peerId, byteLength); if (update !== null) handleUnlessDropped(update) }
-        : () => handleUnlessDropped(expanded(message, message.payload)))
+        ? async () => {
+          // A peer refused meanwhile costs no inflation either.
+          if (!this.live(peerId, record)) return
+          const update = await this.inflate(message, peerId, byteLength)
+          if (update !== null && this.live(peerId, record)) handle(update)
+        }
+        : () => { if (this.live(peerId, record)) handle(expanded(message, message.payload)) })
     }
   }
 
@@ -97,22 +104,24 @@ export class CompactReceiver {
     this.waiting.delete(peerId)
   }
 
-  /**
-   * `f`, run only if the peer was not refused before it runs. A peer that never opened the
-   * document is never closed for it (`peerClosed` does not come): if it is no longer admitted when
-   * its message comes up, it was refused or is gone, and nothing vouches for what it sent.
-   */
-  private unlessDropped<A extends unknown[]> (peerId: string, f: (...args: A) => void): (...args: A) => void {
+  /** The record a message about to wait holds: the peer's current one. */
+  private recordOf (peerId: string): { fate: 'open' | 'dropped' | 'kept' } {
     let waiting = this.waiting.get(peerId)
     if (waiting === undefined) this.waiting.set(peerId, waiting = { fate: 'open' })
-    const record = waiting
-    return (...args) => {
-      if (record.fate === 'open' && !this.host.admitted(peerId)) {
-        record.fate = 'dropped'
-        if (this.waiting.get(peerId) === record) this.waiting.delete(peerId)
-      }
-      if (record.fate !== 'dropped') f(...args)
+    return waiting
+  }
+
+  /**
+   * Whether a waiting message may still be handled: not if its peer was refused. A peer that never
+   * opened the document is never closed for it (`peerClosed` does not come): if it is no longer
+   * admitted when its message comes up, it was refused or is gone, and nothing vouches for it.
+   */
+  private live (peerId: string, record: { fate: 'open' | 'dropped' | 'kept' }): boolean {
+    if (record.fate === 'open' && !this.host.admitted(peerId)) {
+      record.fate = 'dropped'
+      if (this.waiting.get(peerId) === record) this.waiting.delete(peerId)
     }
+    return record.fate !== 'dropped'
   }
 
   /**
